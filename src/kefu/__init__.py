@@ -1,2 +1,6 @@
-def main() -> None:
-    print("Hello from kefu!")
+"""kefu (客服): assess and improve a shop's customer service by marketplace rules."""
+
+from kefu.api import Result, assess
+from kefu.rules.profile import Profile, load_profile
+
+__all__ = ["Profile", "Result", "assess", "load_profile"]

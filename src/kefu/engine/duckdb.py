@@ -1,0 +1,67 @@
+"""The embedded engine: DuckDB. Everything DuckDB-specific that runs definitions is here.
+
+The session is pinned to UTC (T1): timestamps are converted once, at load, into naive local
+wall-clock time, and nothing may convert them again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+
+class DuckDBEngine:
+    """A DuckDB session that runs kefu's SQL definitions.
+
+    ``memory_limit`` (e.g. ``"2GB"``) caps DuckDB's memory; past it, work spills to
+    ``temp_directory`` instead of failing, so memory does not grow with history.
+    """
+
+    name = "duckdb"
+
+    def __init__(
+        self,
+        *,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+        temp_directory: str | None = None,
+    ) -> None:
+        config: dict[str, Any] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = threads
+        config["temp_directory"] = temp_directory or tempfile.gettempdir() + "/kefu-duckdb"
+        self.con = duckdb.connect(config=config)
+        # T1: pinned after connect; ICU is built in but cannot be configured before it.
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        self.con.execute(sql, params or [])
+
+    def materialize(self, name: str, sql: str) -> None:
+        """Compute ``sql`` once and keep it as table ``name`` for the queries that follow."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make an Arrow table visible to SQL as a table called ``name``."""
+        self.con.register(f"__arrow_{name}", table)
+        self.materialize(name, f"SELECT * FROM __arrow_{name}")
+        self.con.unregister(f"__arrow_{name}")
+
+    def query(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).to_arrow_table()
+
+    def scalar(self, sql: str) -> Any:
+        row = self.con.execute(sql).fetchone()
+        return None if row is None else row[0]
+
+    def columns(self, relation_sql: str) -> list[tuple[str, str]]:
+        """(name, type) of each column a relation or table function yields."""
+        return [(r[0], r[1]) for r in self.con.execute(f"DESCRIBE {relation_sql}").fetchall()]
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,282 @@
+"""Load, check and reconcile inputs into kefu's canonical tables.
+
+Every row read ends in exactly one place: the canonical table (accepted), the quarantine
+(a row that cannot be used, with its file, row, field and reason), or — for messages — the
+duplicates (a repeated ``msg_id`` within a shop; the first occurrence is kept). So for every
+table ``read = accepted + quarantined + duplicates``, and the numbers are reported.
+
+Time (T1): a timestamp with an explicit offset is converted to the profile's time zone; a
+naive one is taken as local. The result is a naive local TIMESTAMP, converted once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from kefu.engine.duckdb import DuckDBEngine
+from kefu.io.headers import map_headers
+from kefu.io.readers import InputError, read_raw
+from kefu.io.schema import (
+    PROVENANCE,
+    SCORE_LABELS,
+    SENDERS,
+    SOURCES,
+    TABLES,
+    TIERS,
+    Column,
+    empty_table_sql,
+)
+from kefu.metrics.params import sql_str
+
+#: Formats tried, after ISO 8601, for text timestamps of workbench exports.
+TIME_FORMATS = (
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y%m%d %H:%M:%S",
+)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("table", pa.string()),
+        ("kind", pa.string()),
+        ("file", pa.string()),
+        ("row", pa.int64()),
+        ("field", pa.string()),
+        ("reason", pa.string()),
+        ("value", pa.string()),
+        ("record", pa.string()),
+    ]
+)
+
+
+@dataclass
+class TableCount:
+    """Reconciliation of one canonical table: read = accepted + quarantined + duplicates."""
+
+    table: str
+    read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.accepted + self.quarantined + self.duplicates
+
+
+@dataclass
+class LoadReport:
+    counts: dict[str, TableCount]
+    quarantine: pa.Table
+
+    def lines(self) -> list[str]:
+        return [
+            f"{c.table}: read {c.read} = accepted {c.accepted} + quarantined {c.quarantined}"
+            + (f" + duplicates {c.duplicates}" if c.table == "messages" else "")
+            for c in self.counts.values()
+            if c.files
+        ]
+
+
+def _lookup(raw: str, mapping: dict[str, tuple[str, ...]], out: str) -> str:
+    whens = " ".join(
+        f"WHEN {sql_str(alias.lower())} THEN {out.format(sql_str(key))}"
+        for key, aliases in mapping.items()
+        for alias in aliases
+    )
+    return f"CASE lower(trim({raw})) {whens} ELSE NULL END"
+
+
+def _ts_expr(raw: str, raw_type: str, tz: str) -> str:
+    if raw_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"timezone({sql_str(tz)}, {raw})"
+    if raw_type.startswith("TIMESTAMP") or raw_type == "DATE":
+        return f"CAST({raw} AS TIMESTAMP)"
+    text = f"trim(CAST({raw} AS VARCHAR))"
+    formats = ", ".join(sql_str(f) for f in TIME_FORMATS)
+    return (
+        f"CASE WHEN regexp_matches({text}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
+        f"THEN timezone({sql_str(tz)}, TRY_CAST({text} AS TIMESTAMPTZ)) "
+        f"ELSE COALESCE(TRY_CAST({text} AS TIMESTAMP), TRY_STRPTIME({text}, [{formats}])) END"
+    )
+
+
+def _value_expr(col: Column, raw: str, raw_type: str, tz: str) -> str:
+    """SQL turning the raw input column into the canonical value (NULL when unusable)."""
+    text = f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+    match col.kind:
+        case "id" | "text":
+            return text
+        case "sender":
+            return _lookup(raw, {k: v for k, v in SENDERS.items()}, "{}")
+        case "source":
+            known = _lookup(raw, SOURCES, "{}")
+            return f"COALESCE({known}, lower({text}))"
+        case "tier":
+            known = _lookup(raw, TIERS, "{}")
+            return f"COALESCE({known}, lower({text}))"
+        case "ts":
+            return _ts_expr(raw, raw_type, tz)
+        case "int":
+            return f"TRY_CAST({text} AS BIGINT)"
+        case "score":
+            labels = " ".join(f"WHEN {sql_str(k)} THEN {v}" for k, v in SCORE_LABELS.items())
+            number = f"TRY_CAST({text} AS DOUBLE)"
+            return (
+                f"CASE {text} {labels} ELSE CASE WHEN {number} = floor({number}) "
+                f"AND {number} BETWEEN 1 AND 5 THEN CAST({number} AS INTEGER) END END"
+            )
+    raise AssertionError(col.kind)
+
+
+def _problem(col: Column, value: str, raw: str) -> tuple[str, str] | None:
+    """(condition, reason SQL) for a row that cannot be used because of this column."""
+    given = f"NULLIF(trim(CAST({raw} AS VARCHAR)), '') IS NOT NULL"
+    reasons = {
+        "sender": "'unknown sender (buyer, agent, bot or system)'",
+        "ts": "'unparseable time'",
+        "score": "'score is not 1-5 or a label 很满意…很不满意'",
+        "int": "'not an integer'",
+    }
+    checks = []
+    if col.required:
+        checks.append((f"NOT ({given})", "'missing'"))
+    if col.kind in reasons:
+        checks.append((f"{given} AND {value} IS NULL", reasons[col.kind]))
+    if not checks:
+        return None
+    cond = " OR ".join(f"({c})" for c, _ in checks)
+    reason = "CASE " + " ".join(f"WHEN {c} THEN {r}" for c, r in checks) + " END"
+    return cond, reason
+
+
+def _stage_file(
+    engine: DuckDBEngine,
+    table: str,
+    path: Path,
+    file_no: int,
+    tz: str,
+    user_map: dict[str, str] | None,
+) -> None:
+    raw_name = f"raw_{table}_{file_no}"
+    headers = read_raw(engine, path, raw_name)
+    found = map_headers(table, headers, user_map)
+    missing = [c.name for c in TABLES[table] if c.required and c.name not in found]
+    if missing:
+        raise InputError(
+            f"{path}: no column for {', '.join(missing)} in {table} "
+            f"(headers: {', '.join(headers)}; see docs/schema.md or pass --map)"
+        )
+    types = dict(engine.columns(raw_name))
+    values, problems = [], []
+    for col in TABLES[table]:
+        if col.name not in found:
+            values.append(f"CAST(NULL AS {col.sql_type}) AS {col.name}")
+            continue
+        raw = '"' + found[col.name].replace('"', '""') + '"'
+        value = _value_expr(col, raw, types[found[col.name]], tz)
+        values.append(f"CAST({value} AS {col.sql_type}) AS {col.name}")
+        problem = _problem(col, value, raw)
+        if problem:
+            cond, reason = problem
+            problems.append((cond, sql_str(col.name), reason, f"CAST({raw} AS VARCHAR)"))
+    field_sql = "CASE " + " ".join(f"WHEN {c} THEN {f}" for c, f, _, _ in problems) + " END"
+    reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {r}" for c, _, r, _ in problems) + " END"
+    value_sql = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, _, _, v in problems) + " END"
+    if not problems:
+        field_sql = reason_sql = value_sql = "NULL"
+    record = "CASE WHEN _field IS NOT NULL THEN CAST(to_json(r) AS VARCHAR) END"
+    engine.execute(f"""
+        INSERT INTO stage_{table}
+        SELECT * EXCLUDE (r) REPLACE ({record} AS _record) FROM (
+          SELECT {", ".join(values)}, {file_no} AS file_no, row_no,
+                 {field_sql} AS _field, {reason_sql} AS _reason, {value_sql} AS _value,
+                 NULL AS _record, r
+          FROM {raw_name} AS r) AS s
+    """)
+    engine.execute(f"DROP TABLE IF EXISTS {raw_name}")
+    engine.execute(f"DROP TABLE IF EXISTS {raw_name}_in")
+
+
+def _create_stage(engine: DuckDBEngine, table: str) -> None:
+    engine.materialize(
+        f"stage_{table}",
+        f"SELECT *, CAST(NULL AS VARCHAR) AS _field, CAST(NULL AS VARCHAR) AS _reason, "
+        f"CAST(NULL AS VARCHAR) AS _value, CAST(NULL AS VARCHAR) AS _record "
+        f"FROM ({empty_table_sql(table)}) AS e",
+    )
+
+
+def _finish(engine: DuckDBEngine, table: str, count: TableCount) -> None:
+    """Split the stage into the canonical table, quarantine and duplicates."""
+    cols = ", ".join(c.name for c in (*TABLES[table], *PROVENANCE))
+    stage = f"stage_{table}"
+    if table == "messages":
+        # A repeated msg_id within a shop is the same message exported twice: keep the first.
+        engine.materialize(
+            "_ranked",
+            f"""SELECT *, CASE WHEN msg_id IS NULL OR _field IS NOT NULL THEN 1 ELSE
+                  ROW_NUMBER() OVER (PARTITION BY shop_id, msg_id ORDER BY file_no, row_no)
+                END AS _copy FROM {stage}""",
+        )
+        engine.execute(f"DROP TABLE {stage}")
+        engine.execute(f"ALTER TABLE _ranked RENAME TO {stage}")
+        keep = "_field IS NULL AND _copy = 1"
+    else:
+        keep = "_field IS NULL"
+    engine.materialize(table, f"SELECT {cols} FROM {stage} WHERE {keep}")
+    count.read = int(engine.scalar(f"SELECT COUNT(*) FROM {stage}"))
+    count.accepted = int(engine.scalar(f"SELECT COUNT(*) FROM {table}"))
+    count.quarantined = int(engine.scalar(f"SELECT COUNT(*) FROM {stage} WHERE _field IS NOT NULL"))
+    count.duplicates = count.read - count.accepted - count.quarantined
+
+
+def _quarantine_rows(engine: DuckDBEngine, table: str, files: list[str]) -> pa.Table:
+    names = "CASE file_no " + " ".join(f"WHEN {i} THEN {sql_str(f)}" for i, f in enumerate(files))
+    dup = "_field IS NULL AND _copy > 1" if table == "messages" else "FALSE"
+    return engine.query(f"""
+        SELECT {sql_str(table)} AS "table",
+               CASE WHEN _field IS NOT NULL THEN 'invalid' ELSE 'duplicate' END AS kind,
+               {names} END AS file, row_no AS "row",
+               COALESCE(_field, 'msg_id') AS field,
+               COALESCE(_reason, 'duplicate msg_id: the first copy is kept') AS reason,
+               COALESCE(_value, msg_id) AS value, _record AS record
+        FROM stage_{table} WHERE _field IS NOT NULL OR {dup}
+        ORDER BY file_no, row_no
+    """).cast(QUARANTINE_SCHEMA)
+
+
+def load_inputs(
+    engine: DuckDBEngine,
+    inputs: dict[str, list[Path]],
+    timezone: str,
+    user_map: dict[str, str] | None = None,
+    on_file: object = None,
+) -> LoadReport:
+    """Load every canonical table from its files (missing tables are created empty).
+
+    ``on_file`` (optional callable) is told each file as it is read, for progress display.
+    """
+    counts: dict[str, TableCount] = {}
+    quarantines = []
+    for table in TABLES:
+        files = [str(f) for f in inputs.get(table, [])]
+        count = TableCount(table, files=files)
+        counts[table] = count
+        _create_stage(engine, table)
+        for file_no, path in enumerate(files):
+            if callable(on_file):
+                on_file(table, path)
+            _stage_file(engine, table, Path(path), file_no, timezone, user_map)
+        _finish(engine, table, count)
+        if count.quarantined or count.duplicates:
+            quarantines.append(_quarantine_rows(engine, table, files))
+        engine.execute(f"DROP TABLE stage_{table}")
+    quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
+    return LoadReport(counts, quarantine)

@@ -1,0 +1,77 @@
+"""Message refusal (rules F1, F2).
+
+F1: when the shop sends ``refusal_run_length`` (5) consecutive messages with no buyer message
+between them, the platform asks the buyer whether to refuse further messages — one prompt per
+run, at the moment of the fifth message. System messages come from the platform, not the
+shop, so they neither count nor break a run; auto-replies count when ``refusal_counts_bot``.
+
+F2: a prompt is refused when the buyer clicked refusal (a row in ``refusals``) at or after
+the prompt and before the stream's next prompt; rate = refused prompts / prompts. A refusal
+row with no prompt before it is listed by explain as ``no_prompt`` and not counted, so the
+rate stays a share of prompts.
+"""
+
+from __future__ import annotations
+
+from kefu.metrics.params import Params, sql_ts
+from kefu.metrics.rounds import STREAM, STREAM_ORDER
+
+
+def refusal_prompts(p: Params) -> str:
+    """One row per prompt (F1), from ``stream_events``; own-account streams excluded (R3)."""
+    run = int(p["refusal_run_length"])  # type: ignore[call-overload]
+    senders = "('agent', 'bot')" if p["refusal_counts_bot"] else "('agent')"
+    return f"""
+    SELECT shop_id, buyer_id, agent_id, ts,
+           LEAD(ts) OVER ({STREAM} {STREAM_ORDER}) AS next_prompt_ts
+    FROM (
+      SELECT *, ROW_NUMBER() OVER (PARTITION BY shop_id, buyer_id, b {STREAM_ORDER}) AS nth
+      FROM stream_events
+      WHERE sender IN {senders} AND NOT own_account
+    ) AS shop_side
+    WHERE nth = {run}
+    """
+
+
+def refusal_audit(p: Params) -> str:
+    """Prompts and refusal rows side by side; ``status`` says what each row counts as."""
+    start, end = sql_ts(p.window_start), sql_ts(p.window_end)
+    return f"""
+    WITH clicks AS (
+      SELECT * FROM refusals WHERE ts < {end}
+    ), matched AS (
+      SELECT pr.shop_id, pr.buyer_id, pr.agent_id, pr.ts AS prompt_ts,
+             MIN(c.ts) AS refusal_ts, COUNT(c.ts) AS clicks
+      FROM refusal_prompts AS pr
+      LEFT JOIN clicks AS c
+        ON c.shop_id = pr.shop_id AND c.buyer_id = pr.buyer_id AND c.ts >= pr.ts
+       AND (pr.next_prompt_ts IS NULL OR c.ts < pr.next_prompt_ts)
+      GROUP BY pr.shop_id, pr.buyer_id, pr.agent_id, pr.ts
+    )
+    SELECT shop_id, buyer_id, agent_id, prompt_ts AS ts, refusal_ts,
+           CAST(prompt_ts AS DATE) AS day, hour(prompt_ts) AS hour,
+           CASE WHEN prompt_ts < {start} THEN 'outside_window'
+                WHEN refusal_ts IS NULL THEN 'prompt'
+                ELSE 'refused' END AS status,
+           (prompt_ts >= {start}) AS in_window,
+           (prompt_ts >= {start}) AS counted,
+           (prompt_ts >= {start} AND refusal_ts IS NOT NULL) AS refused
+    FROM matched
+    UNION ALL
+    SELECT c.shop_id, c.buyer_id, NULL, c.ts, c.ts, CAST(c.ts AS DATE), hour(c.ts),
+           'no_prompt', (c.ts >= {start}), FALSE, FALSE
+    FROM clicks AS c
+    WHERE NOT EXISTS (
+      SELECT 1 FROM refusal_prompts AS pr
+      WHERE pr.shop_id = c.shop_id AND pr.buyer_id = c.buyer_id AND pr.ts <= c.ts)
+    """
+
+
+def refusal_figures() -> str:
+    """SELECT list of the refusal figures over any grouping of ``refusal_audit`` (F2)."""
+    return """
+      SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS refusal_prompts,
+      SUM(CASE WHEN refused THEN 1 ELSE 0 END) AS refusals,
+      CAST(SUM(CASE WHEN refused THEN 1 ELSE 0 END) AS DOUBLE)
+        / NULLIF(SUM(CASE WHEN counted THEN 1 ELSE 0 END), 0) AS refusal_rate
+    """

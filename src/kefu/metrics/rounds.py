@@ -1,0 +1,159 @@
+"""Rounds, the 3-minute manual response rate and response times (rules R1–R8, P1–P4).
+
+Every definition here is DuckDB-flavoured SQL over kefu's canonical tables, with no
+engine-specific functions beyond what sqlglot transpiles, so the same text runs on DuckDB
+and (transpiled) on Spark.
+
+How a round is found (R1, R4) needs no lag and no forward fill: order each stream (one
+buyer, one shop) totally (T3: ``ts, seq, file_no, row_no``) and, for every message, count
+the agent messages strictly before it. Buyer messages that share that count form one round;
+the agent message with the same count is its answer (首问首答). Bot and system messages
+(R2) get a count too but never raise it, so they neither answer nor split a round.
+"""
+
+from __future__ import annotations
+
+from kefu.metrics.params import Params, in_clock_window, sql_ts
+
+#: T3 — the total order of a stream; equal timestamps keep their input order.
+STREAM = "PARTITION BY shop_id, buyer_id"
+STREAM_ORDER = "ORDER BY ts, seq, file_no, row_no"
+
+
+def stream_events(p: Params) -> str:
+    """Every message before the window end, with its stream position.
+
+    Columns added: ``k`` — agent messages strictly before this one in the stream (R4);
+    ``b`` — buyer messages up to and including this one (used by F1);
+    ``own_account`` — the buyer is one of the shop's own accounts (R3);
+    ``consultation`` — the consultation key (P3): the local day, or a running number of
+    idle gaps when the profile splits on gaps.
+    """
+    is_agent = "CASE WHEN sender = 'agent' THEN 1 ELSE 0 END"
+    is_buyer = "CASE WHEN sender = 'buyer' THEN 1 ELSE 0 END"
+    frame = f"({STREAM} {STREAM_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    base = f"""
+    SELECT e.*, (a.account IS NOT NULL) AS own_account
+    FROM (
+      SELECT shop_id, buyer_id, agent_id, sender, ts, seq, file_no, row_no,
+             SUM({is_agent}) OVER {frame} - {is_agent} AS k,
+             SUM({is_buyer}) OVER {frame} AS b
+      FROM messages
+      WHERE ts < {sql_ts(p.window_end)}
+    ) AS e
+    LEFT JOIN accounts AS a ON a.shop_id = e.shop_id AND a.account = e.buyer_id
+    """
+    if p["consultation_split"] == "day":
+        return f"SELECT *, CAST(CAST(ts AS DATE) AS VARCHAR) AS consultation FROM ({base}) AS e"
+    gap = int(p["consultation_gap_s"])  # type: ignore[call-overload]
+    human = "sender IN ('buyer', 'agent')"
+    return f"""
+    SELECT *, CAST(SUM(opens) OVER {frame} AS VARCHAR) AS consultation FROM (
+      SELECT *, CASE WHEN {human} AND (prev_ts IS NULL
+                     OR date_diff('second', prev_ts, ts) > {gap}) THEN 1 ELSE 0 END AS opens
+      FROM (SELECT *, MAX(CASE WHEN {human} THEN ts END) OVER (
+                {STREAM} {STREAM_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ) AS prev_ts FROM ({base}) AS e0) AS e1) AS e2
+    """
+
+
+def rounds(p: Params) -> str:
+    """One row per round (R4) with everything the rate, the averages and explain need.
+
+    Reads the ``stream_events`` relation. ``outcome`` says why a round is or is not
+    counted and responded; the first code that applies wins:
+    ``own_account`` (R3), ``outside_window`` (T2), ``outside_hours`` (R5), ``bot_only``
+    (R2: only auto-replies came), ``unanswered``, ``after_midnight`` (R6), ``over_limit``
+    (R6), ``responded``. ``time_note`` says why an answered round is left out of the
+    averages: ``over_cap`` (P2), ``outside_time_window`` (P2), or NULL.
+    """
+    limit = int(p["response_limit_s"])  # type: ignore[call-overload]
+    cap = int(p["response_time_cap_s"])  # type: ignore[call-overload]
+    same_day = "TRUE" if p["reply_same_day"] else "FALSE"
+    rate_hours = in_clock_window("start_ts", p.clock_window("response_window"))
+    time_hours = in_clock_window("start_ts", p.clock_window("response_time_window"))
+    start, end = sql_ts(p.window_start), sql_ts(p.window_end)
+    return f"""
+    WITH grouped AS (
+      SELECT shop_id, buyer_id, k AS round_no,
+             MIN(ts) FILTER (WHERE sender = 'buyer') AS start_ts,
+             SUM(CASE WHEN sender = 'buyer' THEN 1 ELSE 0 END) AS buyer_messages,
+             MIN(ts) FILTER (WHERE sender = 'agent') AS answer_ts,
+             MAX(agent_id) FILTER (WHERE sender = 'agent') AS answer_agent,
+             MIN(agent_id) FILTER (WHERE sender = 'buyer') AS addressed_agent,
+             MIN(consultation) FILTER (WHERE sender = 'buyer') AS consultation,
+             MIN(ts) FILTER (WHERE sender = 'bot') AS first_bot_ts,
+             MAX(ts) FILTER (WHERE sender = 'bot') AS last_bot_ts,
+             BOOL_OR(own_account) AS own_account
+      FROM stream_events
+      GROUP BY shop_id, buyer_id, k
+      HAVING SUM(CASE WHEN sender = 'buyer' THEN 1 ELSE 0 END) > 0
+    ), timed AS (
+      SELECT *,
+             COALESCE(answer_agent, addressed_agent) AS agent_id,
+             date_diff('millisecond', start_ts, answer_ts) / 1000.0 AS wait_s,
+             CAST(start_ts AS DATE) AS day,
+             hour(start_ts) AS hour,
+             (start_ts >= {start} AND start_ts < {end}) AS in_window,
+             {rate_hours} AS in_hours,
+             {time_hours} AS in_time_hours,
+             (last_bot_ts IS NOT NULL AND last_bot_ts >= start_ts) AS bot_replied,
+             (answer_ts IS NOT NULL
+              AND CAST(answer_ts AS DATE) <> CAST(start_ts AS DATE)) AS answered_next_day
+      FROM grouped
+    ), judged AS (
+      SELECT *,
+             (in_window AND in_hours AND NOT own_account) AS counted,
+             (answer_ts IS NOT NULL AND wait_s <= {limit}
+              AND NOT ({same_day} AND answered_next_day)) AS responded,
+             (in_window AND in_time_hours AND NOT own_account
+              AND answer_ts IS NOT NULL AND wait_s <= {cap}) AS in_average
+      FROM timed
+    ), firsts AS (
+      SELECT *,
+             round_no = MIN(round_no) OVER (
+                 PARTITION BY shop_id, buyer_id, consultation) AS first_of_consultation
+      FROM judged
+    )
+    SELECT shop_id, buyer_id, round_no, consultation, agent_id, answer_agent,
+           start_ts, answer_ts, wait_s, buyer_messages, day, hour, in_window,
+           counted, (counted AND responded) AS responded, in_average,
+           (in_average AND first_of_consultation) AS in_first_average,
+           first_of_consultation,
+           CASE WHEN own_account THEN 'own_account'
+                WHEN NOT in_window THEN 'outside_window'
+                WHEN NOT in_hours THEN 'outside_hours'
+                WHEN answer_ts IS NULL AND bot_replied THEN 'bot_only'
+                WHEN answer_ts IS NULL THEN 'unanswered'
+                WHEN {same_day} AND answered_next_day THEN 'after_midnight'
+                WHEN wait_s > {limit} THEN 'over_limit'
+                ELSE 'responded' END AS outcome,
+           CASE WHEN answer_ts IS NULL OR own_account OR NOT in_window THEN NULL
+                WHEN wait_s > {cap} THEN 'over_cap'
+                WHEN NOT in_time_hours THEN 'outside_time_window'
+                ELSE NULL END AS time_note
+    FROM firsts
+    """
+
+
+def round_figures() -> str:
+    """SELECT list of the round figures over any grouping of the ``rounds`` relation.
+
+    R7 rate = responded / counted rounds; P4 average over rounds ``in_average``; P3 first
+    response over consultations whose first round is ``in_average``. Medians and p90 are
+    reported beside the means (the platform judges the means).
+    """
+    return """
+      SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS rounds,
+      SUM(CASE WHEN responded THEN 1 ELSE 0 END) AS rounds_responded,
+      CAST(SUM(CASE WHEN responded THEN 1 ELSE 0 END) AS DOUBLE)
+        / NULLIF(SUM(CASE WHEN counted THEN 1 ELSE 0 END), 0) AS response_rate,
+      AVG(wait_s) FILTER (WHERE in_first_average) AS first_response_s,
+      quantile_cont(wait_s, 0.5) FILTER (WHERE in_first_average) AS first_response_median_s,
+      quantile_cont(wait_s, 0.9) FILTER (WHERE in_first_average) AS first_response_p90_s,
+      SUM(CASE WHEN in_first_average THEN 1 ELSE 0 END) AS first_response_consultations,
+      AVG(wait_s) FILTER (WHERE in_average) AS response_s,
+      quantile_cont(wait_s, 0.5) FILTER (WHERE in_average) AS response_median_s,
+      quantile_cont(wait_s, 0.9) FILTER (WHERE in_average) AS response_p90_s,
+      SUM(CASE WHEN in_average THEN 1 ELSE 0 END) AS response_time_rounds
+    """
