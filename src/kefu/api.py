@@ -70,17 +70,19 @@ def assess(
     *,
     header_map: dict[str, str] | None = None,
     engine: DuckDBEngine | None = None,
+    on_file: Callable[[str, str], None] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> Result:
     """Assess the shops in ``inputs`` by ``profile``'s rules over the 30 days before ``as_of``.
 
     ``inputs`` is a folder (files named ``messages.*``, ``ratings.*``, … see
     docs/schema.md), a list of such files or folders, or a mapping table → files.
+    ``on_file(table, path)`` and ``on_step(relation)`` report progress.
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     files = inputs if isinstance(inputs, dict) else discover_inputs(inputs)
     eng = engine or DuckDBEngine()
-    report = load_inputs(eng, files, str(prof["timezone"]), header_map)
+    report = load_inputs(eng, files, str(prof["timezone"]), header_map, on_file)
     day = _as_date(as_of) or default_as_of(eng)
     params = Params(prof, day)
     assessment = Assessment(eng, params, on_step)

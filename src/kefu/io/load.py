@@ -11,6 +11,7 @@ naive one is taken as local. The result is a naive local TIMESTAMP, converted on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,11 +258,11 @@ def load_inputs(
     inputs: dict[str, list[Path]],
     timezone: str,
     user_map: dict[str, str] | None = None,
-    on_file: object = None,
+    on_file: Callable[[str, str], None] | None = None,
 ) -> LoadReport:
     """Load every canonical table from its files (missing tables are created empty).
 
-    ``on_file`` (optional callable) is told each file as it is read, for progress display.
+    ``on_file(table, path)`` is told each file as it is read, for progress display.
     """
     counts: dict[str, TableCount] = {}
     quarantines = []
@@ -271,7 +272,7 @@ def load_inputs(
         counts[table] = count
         _create_stage(engine, table)
         for file_no, path in enumerate(files):
-            if callable(on_file):
+            if on_file:
                 on_file(table, path)
             _stage_file(engine, table, Path(path), file_no, timezone, user_map)
         _finish(engine, table, count)

@@ -58,10 +58,9 @@ def _utf8_copy(path: Path) -> Path:
         text = raw.decode("gb18030")
     except UnicodeDecodeError:
         raise InputError(f"{path}: text is neither UTF-8 nor GB18030/GBK") from None
-    tmp = tempfile.NamedTemporaryFile(
+    with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", suffix=path.suffix, delete=False, prefix="kefu-utf8-"
-    )
-    with tmp:
+    ) as tmp:
         tmp.write(text)
     return Path(tmp.name)
 

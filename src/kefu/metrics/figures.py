@@ -25,6 +25,9 @@ class Level:
     keys: tuple[str, ...]
     key_exprs: tuple[str, ...]
     joins_agents: bool = False
+    #: Only rows inside the window make keys (days, hours); a shop or an agent with nothing
+    #: in the window still gets its row of zeros, "not assessed".
+    window_keys: bool = False
 
 
 LEVELS: dict[str, Level] = {
@@ -33,8 +36,8 @@ LEVELS: dict[str, Level] = {
     "group": Level(
         "group", ("shop_id", "agent_group"), ("x.shop_id", "g.agent_group"), joins_agents=True
     ),
-    "day": Level("day", ("shop_id", "day"), ("x.shop_id", "x.day")),
-    "hour": Level("hour", ("shop_id", "hour"), ("x.shop_id", "x.hour")),
+    "day": Level("day", ("shop_id", "day"), ("x.shop_id", "x.day"), window_keys=True),
+    "hour": Level("hour", ("shop_id", "hour"), ("x.shop_id", "x.hour"), window_keys=True),
 }
 
 ROUND_COLUMNS = (
@@ -54,7 +57,7 @@ COUNT_COLUMNS = {
 }  # fmt: skip
 
 
-def _part(level: Level, relation: str, figures: str, window: str) -> str:
+def _part(level: Level, relation: str, figures: str) -> str:
     agents_join = (
         "LEFT JOIN agents AS g ON g.shop_id = x.shop_id AND g.agent_id = x.agent_id"
         if level.joins_agents
@@ -64,7 +67,7 @@ def _part(level: Level, relation: str, figures: str, window: str) -> str:
     return f"""
       SELECT {keys}, {figures}
       FROM {relation} AS x {agents_join}
-      WHERE {window}
+      WHERE {"x.in_window" if level.window_keys else "TRUE"}
       GROUP BY {", ".join(level.key_exprs)}
     """
 
@@ -77,18 +80,12 @@ def _padded(part: str, own: tuple[str, ...], keys: tuple[str, ...]) -> str:
 
 def _merged(level: Level, p: Params) -> str:
     parts = [
-        _padded(_part(level, "rounds", round_figures(), "x.in_window"), ROUND_COLUMNS, level.keys),
-        _padded(
-            _part(level, "rating_audit", rating_figures(p), "x.in_window"),
-            RATING_COLUMNS,
-            level.keys,
-        ),
-        _padded(
-            _part(level, "refusal_audit", refusal_figures(), "x.in_window"),
-            REFUSAL_COLUMNS,
-            level.keys,
-        ),
+        _padded(_part(level, "rounds", round_figures()), ROUND_COLUMNS, level.keys),
+        _padded(_part(level, "rating_audit", rating_figures(p)), RATING_COLUMNS, level.keys),
+        _padded(_part(level, "refusal_audit", refusal_figures()), REFUSAL_COLUMNS, level.keys),
     ]
+    if level.name == "shop":  # a shop the user lists is assessed even with no chats
+        parts.append(_padded("SELECT shop_id FROM shops", (), level.keys))
     keys = ", ".join(level.keys)
     cols = []
     for col in ROUND_COLUMNS + RATING_COLUMNS + REFUSAL_COLUMNS:

@@ -1,0 +1,131 @@
+"""Explain a figure: the rounds, ratings or refusal prompts behind it, each with its reason.
+
+The rows are the engine's own audit relations, filtered to a shop (and an agent or a day);
+nothing is recomputed. Summing them reproduces the figure:
+
+- rounds: ``rounds = Σ counted``, ``rounds_responded = Σ responded``,
+  ``response_s = mean(wait_s | in_average)``,
+  ``first_response_s = mean(wait_s | in_first_average)``;
+- ratings: ``ratings = Σ counted``, ``ratings_satisfied = Σ satisfied``;
+- refusals: ``refusal_prompts = Σ counted``, ``refusals = Σ refused``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kefu.api import Result
+from kefu.metrics.params import sql_str
+from kefu.report.catalog import outcome_text
+
+KINDS = {
+    "rounds": (
+        "rounds",
+        "buyer_id, round_no, start_ts, answer_ts, wait_s, agent_id, buyer_messages, "
+        "counted, responded, in_average, in_first_average, outcome, time_note",
+        "start_ts, buyer_id, round_no",
+    ),
+    "ratings": (
+        "rating_audit",
+        "buyer_id, agent_id, ts, score, source, counted, satisfied, status",
+        "ts, buyer_id, file_no, row_no",
+    ),
+    "refusals": (
+        "refusal_audit",
+        "buyer_id, agent_id, ts, refusal_ts, counted, refused, status",
+        "ts, buyer_id",
+    ),
+}
+
+FIGURE_KIND = {
+    "rounds": "rounds",
+    "rounds_responded": "rounds",
+    "response_rate": "rounds",
+    "first_response_s": "rounds",
+    "response_s": "rounds",
+    "ratings": "ratings",
+    "ratings_satisfied": "ratings",
+    "satisfaction_rate": "ratings",
+    "refusal_prompts": "refusals",
+    "refusals": "refusals",
+    "refusal_rate": "refusals",
+}
+
+
+@dataclass
+class Explanation:
+    kind: str
+    rows: pa.Table
+
+    def totals(self) -> dict[str, float | int | None]:
+        """The figures as sums over the rows (they equal the engine's figures)."""
+        t = self.rows
+
+        def count(col: str) -> int:
+            return int(pc.sum(pc.cast(t[col], pa.int64())).as_py() or 0) if t.num_rows else 0
+
+        def mean_where(flag: str) -> float | None:
+            chosen = pc.filter(t["wait_s"], t[flag].fill_null(False))
+            return pc.mean(chosen).as_py() if len(chosen) else None
+
+        if self.kind == "rounds":
+            rounds, responded = count("counted"), count("responded")
+            return {
+                "rounds": rounds,
+                "rounds_responded": responded,
+                "response_rate": responded / rounds if rounds else None,
+                "first_response_s": mean_where("in_first_average"),
+                "response_s": mean_where("in_average"),
+            }
+        if self.kind == "ratings":
+            ratings, satisfied = count("counted"), count("satisfied")
+            return {
+                "ratings": ratings,
+                "ratings_satisfied": satisfied,
+                "satisfaction_rate": satisfied / ratings if ratings else None,
+            }
+        prompts, refused = count("counted"), count("refused")
+        return {
+            "refusal_prompts": prompts,
+            "refusals": refused,
+            "refusal_rate": refused / prompts if prompts else None,
+        }
+
+
+def _with_reasons(table: pa.Table, kind: str, result: Result, lang: str) -> pa.Table:
+    code_col = "outcome" if kind == "rounds" else "status"
+    texts = [outcome_text(c, lang, result.profile) for c in table[code_col].to_pylist()]
+    if kind == "rounds":
+        notes = [outcome_text(c, lang, result.profile) for c in table["time_note"].to_pylist()]
+        texts = [f"{t}; {n}" if n else t for t, n in zip(texts, notes, strict=True)]
+    return table.append_column("reason", pa.array(texts, pa.string()))
+
+
+def explain(
+    result: Result,
+    figure: str,
+    shop_id: str,
+    agent_id: str | None = None,
+    day: dt.date | str | None = None,
+    lang: str = "en",
+) -> Explanation:
+    """The audit rows behind ``figure`` for a shop (optionally one agent, one day)."""
+    if figure not in FIGURE_KIND and figure not in KINDS:
+        known = ", ".join([*KINDS, *FIGURE_KIND])
+        raise ValueError(f"cannot explain {figure!r}; explainable: {known}")
+    kind = FIGURE_KIND.get(figure, figure)
+    relation, columns, order = KINDS[kind]
+    where = [f"shop_id = {sql_str(shop_id)}"]
+    if agent_id is not None:
+        where.append(f"agent_id = {sql_str(agent_id)}")
+    if day is not None:
+        day_col = "start_ts" if kind == "rounds" else "ts"
+        where.append(f"CAST({day_col} AS DATE) = DATE {sql_str(str(day))}")
+    rows = result.assessment.engine.query(
+        f"SELECT {columns} FROM {relation} WHERE {' AND '.join(where)} ORDER BY {order}"
+    )
+    return Explanation(kind, _with_reasons(rows, kind, result, lang))

@@ -1,0 +1,128 @@
+"""The scorecard: each platform figure of a shop beside its line, with pass / fail.
+
+Rows come straight from the engine's shop-level figures; only formatting happens here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from kefu.report.catalog import SCORECARD, Figure, label, rules_text, word
+from kefu.rules.profile import Profile
+
+STYLE = {"qualified": "green", "not_qualified": "bold red", "not_assessed": "yellow"}
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1%}"
+
+
+def _secs(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f} s"
+
+
+def _value(fig: Figure, row: dict[str, Any], lang: str) -> str:
+    n = row
+    match fig.name:
+        case "response_rate":
+            return f"{_pct(n['response_rate'])} ({n['rounds_responded']}/{n['rounds']} " + (
+                f"{word('rounds', lang)})"
+            )
+        case "satisfaction_rate":
+            return f"{_pct(n['satisfaction_rate'])} ({n['ratings_satisfied']}/{n['ratings']} " + (
+                f"{word('ratings', lang)})"
+            )
+        case "refusal_rate":
+            return f"{_pct(n['refusal_rate'])} ({n['refusals']}/{n['refusal_prompts']} " + (
+                f"{word('prompts', lang)})"
+            )
+        case "first_response_s" | "response_s":
+            return _secs(n[fig.name])
+        case "experience_score":
+            return "—" if n["experience_score"] is None else f"{n['experience_score']:.2f}"
+        case "gold_medal":
+            return word("eligible" if n["gold_medal"] else "not_eligible", lang)
+    raise AssertionError(fig.name)
+
+
+def _line(fig: Figure, row: dict[str, Any], profile: Profile) -> str:
+    match fig.name:
+        case "response_rate" | "satisfaction_rate":
+            return f"≥ {row[fig.name + '_line']:.0%}"
+        case "refusal_rate":
+            return f"≤ {row['refusal_rate_line']:.0%}"
+        case "first_response_s" | "response_s":
+            return f"≤ {row[fig.name + '_line']} s"
+        case "gold_medal":
+            return (
+                f"≥ {profile['gold_score_min']}, ≥ {profile['gold_ratings_min']}, "
+                f"≥ {profile['gold_satisfaction_min']:.0%}"
+            )
+    return "—"
+
+
+def gold_reasons(row: dict[str, Any], profile: Profile, lang: str) -> list[str]:
+    """Why a shop is not gold-medal eligible: one line per failed condition of C3."""
+    score = row["experience_score"]
+    checks = [
+        (
+            row["gold_score_ok"],
+            f"score {score if score is None else round(score, 2)} < {profile['gold_score_min']}",
+            f"体验分 {score if score is None else round(score, 2)} < {profile['gold_score_min']}",
+        ),
+        (
+            row["gold_ratings_ok"],
+            f"ratings {row['ratings']} < {profile['gold_ratings_min']}",
+            f"评价数 {row['ratings']} < {profile['gold_ratings_min']}",
+        ),
+        (
+            row["gold_satisfaction_ok"],
+            f"satisfaction {_pct(row['satisfaction_rate'])} < "
+            f"{profile['gold_satisfaction_min']:.0%} (assumed)",
+            f"满意度 {_pct(row['satisfaction_rate'])} < "
+            f"{profile['gold_satisfaction_min']:.0%}（假设）",
+        ),
+    ]
+    return [zh if lang == "zh" else en for ok, en, zh in checks if not ok]
+
+
+def _status(fig: Figure, row: dict[str, Any], lang: str) -> tuple[str, str]:
+    if fig.name == "gold_medal":
+        code = "qualified" if row["gold_medal"] else "not_qualified"
+    elif fig.name == "experience_score":
+        code = "not_assessed" if row["experience_score"] is None else ""
+    else:
+        code = row[fig.name + "_status"]
+    return (word(code, lang) if code else "—"), STYLE.get(code, "")
+
+
+def scorecard_table(row: dict[str, Any], profile: Profile, lang: str = "en") -> Table:
+    """A Rich table of one shop's scorecard."""
+    title = f"{word('shop', lang)} {row['shop_id']} · {profile.name}"
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for key in ("figure", "value", "line", "status", "rules"):
+        table.add_column(word(key, lang))
+    for fig in SCORECARD:
+        status, style = _status(fig, row, lang)
+        table.add_row(
+            label(fig, lang),
+            _value(fig, row, lang),
+            _line(fig, row, profile),
+            f"[{style}]{status}[/]" if style else status,
+            rules_text(fig, profile),
+        )
+    return table
+
+
+def print_scorecards(
+    console: Console, shops: list[dict[str, Any]], profile: Profile, lang: str = "en"
+) -> None:
+    for row in shops:
+        console.print(scorecard_table(row, profile, lang))
+        if not row["gold_medal"]:
+            reasons = "; ".join(gold_reasons(row, profile, lang))
+            console.print(f"  {label(SCORECARD[-1], lang)}: {reasons}")
+    console.print(f"[dim]{word('assumed', lang)}[/]")

@@ -1,0 +1,59 @@
+"""Shared helpers: build small inputs in kefu's canonical schema and assess them."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kefu
+
+#: The project's shared material (rules, conformance cases, real data) beside the checkout.
+SHARED = Path(os.environ.get("KEFU_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def msg(buyer: str, sender: str, ts: str, agent: str | None = None, shop: str = "s1", **kw: Any):
+    """One message row; ``ts`` may be 'HH:MM:SS' (on 2024-01-07) or a full ISO time."""
+    if len(ts) <= 8:
+        ts = f"2024-01-07T{ts}"
+    return {"shop_id": shop, "buyer_id": buyer, "agent_id": agent, "sender": sender, "ts": ts, **kw}
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    """run(messages=[...], ratings=[...], profile=..., as_of=...) → kefu.Result."""
+    counter = iter(range(10**6))
+
+    def _run(
+        messages: list[dict[str, Any]] | None = None,
+        profile: str | kefu.Profile = "taobao",
+        as_of: str = "2024-01-08",
+        **tables: list[dict[str, Any]],
+    ) -> kefu.Result:
+        folder = tmp_path / f"in{next(counter)}"
+        folder.mkdir()
+        for name, rows in {"messages": messages or [], **tables}.items():
+            if rows:
+                write_jsonl(folder / f"{name}.jsonl", rows)
+        if not any(folder.iterdir()):
+            write_jsonl(folder / "messages.jsonl", [])
+        return kefu.assess(folder, profile, as_of)
+
+    return _run
+
+
+def shop_row(result: kefu.Result, shop: str = "s1") -> dict[str, Any]:
+    rows = [r for r in result.figures["shop"].to_pylist() if r["shop_id"] == shop]
+    assert len(rows) == 1, f"shop {shop} not in {result.figures['shop'].to_pylist()}"
+    return rows[0]
