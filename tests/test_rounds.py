@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import msg, shop_row
 
 import kefu
+
+from conftest import msg, shop_row
 
 
 def rounds_of(result: kefu.Result) -> list[dict]:

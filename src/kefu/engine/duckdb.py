@@ -40,7 +40,8 @@ class DuckDBEngine:
         self.con.execute("SET TimeZone = 'UTC'")
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
-        self.con.execute(sql, params or [])
+        # Fetch to the end: DuckDB 2 refuses new work while a result is left unread.
+        self.con.execute(sql, params or []).fetchall()
 
     def materialize(self, name: str, sql: str) -> None:
         """Compute ``sql`` once and keep it as table ``name`` for the queries that follow."""
@@ -56,8 +57,8 @@ class DuckDBEngine:
         return self.con.sql(sql).to_arrow_table()
 
     def scalar(self, sql: str) -> Any:
-        row = self.con.execute(sql).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql).fetchall()
+        return rows[0][0] if rows else None
 
     def columns(self, relation_sql: str) -> list[tuple[str, str]]:
         """(name, type) of each column a relation or table function yields."""

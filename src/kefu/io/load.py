@@ -108,8 +108,16 @@ def _ts_expr(raw: str, raw_type: str, tz: str) -> str:
     )
 
 
+def _as_text(raw: str, raw_type: str) -> str:
+    """The raw value as text; a JSON value loses its quotes (mixed-type JSON columns)."""
+    if raw_type == "JSON":
+        return f"({raw} ->> '$')"
+    return f"CAST({raw} AS VARCHAR)"
+
+
 def _value_expr(col: Column, raw: str, raw_type: str, tz: str) -> str:
     """SQL turning the raw input column into the canonical value (NULL when unusable)."""
+    raw = _as_text(raw, raw_type) if raw_type == "JSON" else raw
     text = f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
     match col.kind:
         case "id" | "text":
@@ -138,7 +146,7 @@ def _value_expr(col: Column, raw: str, raw_type: str, tz: str) -> str:
 
 def _problem(col: Column, value: str, raw: str) -> tuple[str, str] | None:
     """(condition, reason SQL) for a row that cannot be used because of this column."""
-    given = f"NULLIF(trim(CAST({raw} AS VARCHAR)), '') IS NOT NULL"
+    given = f"NULLIF(trim({raw}), '') IS NOT NULL"
     reasons = {
         "sender": "'unknown sender (buyer, agent, bot or system)'",
         "ts": "'unparseable time'",
@@ -181,12 +189,13 @@ def _stage_file(
             values.append(f"CAST(NULL AS {col.sql_type}) AS {col.name}")
             continue
         raw = '"' + found[col.name].replace('"', '""') + '"'
-        value = _value_expr(col, raw, types[found[col.name]], tz)
+        raw_type = types[found[col.name]]
+        value = _value_expr(col, raw, raw_type, tz)
         values.append(f"CAST({value} AS {col.sql_type}) AS {col.name}")
-        problem = _problem(col, value, raw)
+        problem = _problem(col, value, _as_text(raw, raw_type))
         if problem:
             cond, reason = problem
-            problems.append((cond, sql_str(col.name), reason, f"CAST({raw} AS VARCHAR)"))
+            problems.append((cond, sql_str(col.name), reason, _as_text(raw, raw_type)))
     field_sql = "CASE " + " ".join(f"WHEN {c} THEN {f}" for c, f, _, _ in problems) + " END"
     reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {r}" for c, _, r, _ in problems) + " END"
     value_sql = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, _, _, v in problems) + " END"
@@ -241,13 +250,14 @@ def _finish(engine: DuckDBEngine, table: str, count: TableCount) -> None:
 def _quarantine_rows(engine: DuckDBEngine, table: str, files: list[str]) -> pa.Table:
     names = "CASE file_no " + " ".join(f"WHEN {i} THEN {sql_str(f)}" for i, f in enumerate(files))
     dup = "_field IS NULL AND _copy > 1" if table == "messages" else "FALSE"
+    dup_value = "msg_id" if table == "messages" else "NULL"
     return engine.query(f"""
         SELECT {sql_str(table)} AS "table",
                CASE WHEN _field IS NOT NULL THEN 'invalid' ELSE 'duplicate' END AS kind,
                {names} END AS file, row_no AS "row",
                COALESCE(_field, 'msg_id') AS field,
                COALESCE(_reason, 'duplicate msg_id: the first copy is kept') AS reason,
-               COALESCE(_value, msg_id) AS value, _record AS record
+               COALESCE(_value, {dup_value}) AS value, _record AS record
         FROM stage_{table} WHERE _field IS NOT NULL OR {dup}
         ORDER BY file_no, row_no
     """).cast(QUARANTINE_SCHEMA)

@@ -48,12 +48,12 @@ def agent_days(p: Params) -> str:
     SELECT shop_id, agent_id, day,
            COUNT(*) AS consultations,
            AVG(handling_s) AS handling_s,
-           SUM(CASE WHEN proactive THEN 1 ELSE 0 END) AS proactive_contacts,
+           COUNT(*) FILTER (WHERE proactive) AS proactive_contacts,
            CASE WHEN COUNT(*) >= {cons_min} THEN 'qualified' ELSE 'not_qualified' END
              AS consultations_status,
            CASE WHEN AVG(handling_s) <= {handling_max} THEN 'qualified' ELSE 'not_qualified'
              END AS handling_s_status,
-           CASE WHEN SUM(CASE WHEN proactive THEN 1 ELSE 0 END) >= {proactive_min}
+           CASE WHEN COUNT(*) FILTER (WHERE proactive) >= {proactive_min}
              THEN 'qualified' ELSE 'not_qualified' END AS proactive_contacts_status
     FROM per_consultation
     GROUP BY shop_id, agent_id, day

@@ -84,8 +84,9 @@ def _merged(level: Level, p: Params) -> str:
         _padded(_part(level, "rating_audit", rating_figures(p)), RATING_COLUMNS, level.keys),
         _padded(_part(level, "refusal_audit", refusal_figures()), REFUSAL_COLUMNS, level.keys),
     ]
-    if level.name == "shop":  # a shop the user lists is assessed even with no chats
-        parts.append(_padded("SELECT shop_id FROM shops", (), level.keys))
+    if level.name == "shop":  # every shop in the inputs is assessed, even with no rounds
+        shops = "SELECT shop_id FROM shops UNION SELECT shop_id FROM messages"
+        parts.append(_padded(f"{shops} UNION SELECT shop_id FROM ratings", (), level.keys))
     keys = ", ".join(level.keys)
     cols = []
     for col in ROUND_COLUMNS + RATING_COLUMNS + REFUSAL_COLUMNS:

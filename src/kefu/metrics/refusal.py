@@ -70,8 +70,8 @@ def refusal_audit(p: Params) -> str:
 def refusal_figures() -> str:
     """SELECT list of the refusal figures over any grouping of ``refusal_audit`` (F2)."""
     return """
-      SUM(CASE WHEN counted THEN 1 ELSE 0 END) AS refusal_prompts,
-      SUM(CASE WHEN refused THEN 1 ELSE 0 END) AS refusals,
-      CAST(SUM(CASE WHEN refused THEN 1 ELSE 0 END) AS DOUBLE)
-        / NULLIF(SUM(CASE WHEN counted THEN 1 ELSE 0 END), 0) AS refusal_rate
+      COUNT(*) FILTER (WHERE counted) AS refusal_prompts,
+      COUNT(*) FILTER (WHERE refused) AS refusals,
+      CAST(COUNT(*) FILTER (WHERE refused) AS DOUBLE)
+        / NULLIF(COUNT(*) FILTER (WHERE counted), 0) AS refusal_rate
     """

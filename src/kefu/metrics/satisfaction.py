@@ -103,12 +103,12 @@ def rating_figures(p: Params) -> str:
     ``ratings_dissatisfied`` counts scores 1–2 (不满意, 很不满意).
     """
     min_ratings = int(p["min_ratings"])  # type: ignore[call-overload]
-    counted = "SUM(CASE WHEN counted THEN 1 ELSE 0 END)"
+    counted = "COUNT(*) FILTER (WHERE counted)"
     return f"""
       {counted} AS ratings,
-      SUM(CASE WHEN satisfied THEN 1 ELSE 0 END) AS ratings_satisfied,
-      SUM(CASE WHEN counted AND score <= 2 THEN 1 ELSE 0 END) AS ratings_dissatisfied,
-      CAST(SUM(CASE WHEN satisfied THEN 1 ELSE 0 END) AS DOUBLE)
+      COUNT(*) FILTER (WHERE satisfied) AS ratings_satisfied,
+      COUNT(*) FILTER (WHERE counted AND score <= 2) AS ratings_dissatisfied,
+      CAST(COUNT(*) FILTER (WHERE satisfied) AS DOUBLE)
         / NULLIF({counted}, 0) AS satisfaction_rate,
       ({counted} >= {min_ratings}) AS satisfaction_assessed
     """
