@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED, write_jsonl
-
 import kefu
+
+from conftest import SHARED, write_jsonl
 
 CASES = sorted((SHARED / "conformance").glob("*.json"))
 TABLES = ("messages", "ratings", "refusals", "accounts", "agents", "shops")

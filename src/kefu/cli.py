@@ -50,7 +50,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (InputError, ProfileError, ValueError) as exc:
-        err.print(f"[bold red]kefu:[/] {exc}", highlight=False)
+        err.print(f"[bold red]kefu:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from kefu.io.readers import SUFFIXES, InputError
+from kefu.io.readers import SUFFIXES, InputError, file_format
 from kefu.io.schema import TABLES
 
 NAMES: dict[str, tuple[str, ...]] = {
@@ -46,8 +46,12 @@ def discover_inputs(paths: str | Path | Iterable[str | Path]) -> dict[str, list[
                 table = table_of(sub)
                 if table is None:
                     continue
-                found[table] += _files_in(sub) if sub.is_dir() else [sub]
+                if sub.is_dir():
+                    found[table] += _files_in(sub)
+                elif sub.suffix.lower() in SUFFIXES:
+                    found[table].append(sub)
         elif item.is_file():
+            file_format(item)  # an explicit file of an unknown type is an error, not skipped
             table = table_of(item)
             if table is None:
                 raise InputError(
@@ -59,4 +63,4 @@ def discover_inputs(paths: str | Path | Iterable[str | Path]) -> dict[str, list[
             raise InputError(f"{item}: no such file or folder")
     if not any(found.values()):
         raise InputError(f"{', '.join(map(str, items))}: no input files found")
-    return {t: [f for f in fs if f.suffix.lower() in SUFFIXES] for t, fs in found.items()}
+    return found

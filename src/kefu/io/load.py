@@ -41,6 +41,8 @@ TIME_FORMATS = (
     "%Y%m%d %H:%M:%S",
 )
 
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
+
 QUARANTINE_SCHEMA = pa.schema(
     [
         ("table", pa.string()),
@@ -165,6 +167,11 @@ def _problem(col: Column, value: str, raw: str) -> tuple[str, str] | None:
     return cond, reason
 
 
+def _blank_text(path: Path) -> bool:
+    small = path.is_file() and path.stat().st_size < 4096
+    return small and path.suffix.lower() in TEXT_SUFFIXES and not path.read_bytes().strip()
+
+
 def _stage_file(
     engine: DuckDBEngine,
     table: str,
@@ -174,6 +181,8 @@ def _stage_file(
     user_map: dict[str, str] | None,
 ) -> None:
     raw_name = f"raw_{table}_{file_no}"
+    if _blank_text(path):
+        return  # an empty text file holds no rows (and no header to check)
     headers = read_raw(engine, path, raw_name)
     found = map_headers(table, headers, user_map)
     missing = [c.name for c in TABLES[table] if c.required and c.name not in found]

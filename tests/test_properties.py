@@ -1,0 +1,122 @@
+"""Invariants checked on generated inputs (Hypothesis): order, bots, bounds, reconciliation."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kefu
+
+from conftest import write_jsonl
+
+BASE = dt.datetime(2024, 1, 7, 7, 50)
+ROUND_FIGURES = ("rounds", "rounds_responded", "response_rate", "response_s", "first_response_s")
+SETTINGS = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+# A stream event: (buyer, sender, seconds after 07:50 on 2024-01-07). Few distinct seconds,
+# so equal timestamps are common (T3).
+events = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(["buyer", "buyer", "agent"]),
+        st.integers(0, 60 * 60 * 17).map(lambda s: s - s % 20),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+def as_rows(evts) -> list[dict]:
+    """Rows in time order with ``seq`` = position, the way a chat log is written."""
+    ordered = sorted(enumerate(evts), key=lambda p: (p[1][2], p[0]))
+    return [
+        {"shop_id": "s1", "buyer_id": b, "sender": snd, "agent_id": "x1" if snd == "agent" else None,
+         "ts": (BASE + dt.timedelta(seconds=sec)).isoformat(), "seq": i}
+        for i, (_, (b, snd, sec)) in enumerate(ordered)
+    ]
+
+
+def figures(folder: Path, rows: list[dict]) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_jsonl(folder / "messages.jsonl", rows)
+    shop = kefu.assess(folder, "taobao", "2024-01-08").figures["shop"].to_pylist()[0]
+    return {k: shop[k] for k in ROUND_FIGURES}
+
+
+@SETTINGS
+@given(evts=events, data=st.data())
+def test_figures_do_not_depend_on_row_order_given_seq(tmp_path_factory, evts, data):
+    """T3: with ``seq``, shuffling the file changes no figure."""
+    rows = as_rows(evts)
+    shuffled = data.draw(st.permutations(rows))
+    base = tmp_path_factory.mktemp("order")
+    assert figures(base / "a", rows) == figures(base / "b", list(shuffled))
+
+
+@SETTINGS
+@given(evts=events, data=st.data())
+def test_bot_and_system_messages_change_no_round_figure(tmp_path_factory, evts, data):
+    """R2: auto-replies and platform notices inserted anywhere leave rounds unchanged."""
+    rows = as_rows(evts)
+    inserts = data.draw(st.lists(st.tuples(st.integers(0, len(rows)), st.sampled_from(["bot", "system"])),
+                                 max_size=10))
+    noisy = [dict(r) for r in rows]
+    for pos, sender in sorted(inserts, reverse=True):
+        ts = noisy[min(pos, len(noisy) - 1)]["ts"]
+        noisy.insert(pos, {"shop_id": "s1", "buyer_id": rows[min(pos, len(rows) - 1)]["buyer_id"],
+                           "sender": sender, "agent_id": None, "ts": ts})
+    for i, r in enumerate(noisy):
+        r["seq"] = i
+    base = tmp_path_factory.mktemp("bots")
+    assert figures(base / "a", rows) == figures(base / "b", noisy)
+
+
+@SETTINGS
+@given(evts=events, scores=st.lists(st.integers(1, 5), max_size=40))
+def test_rates_stay_within_bounds(tmp_path_factory, evts, scores):
+    folder = tmp_path_factory.mktemp("bounds")
+    write_jsonl(folder / "messages.jsonl", as_rows(evts))
+    write_jsonl(folder / "ratings.jsonl", [
+        {"shop_id": "s1", "buyer_id": f"b{i % 7}", "score": s, "ts": f"2024-01-0{1 + i % 7}T1{i % 10}:00:00"}
+        for i, s in enumerate(scores)])
+    for r in kefu.assess(folder, "taobao", "2024-01-08").figures["shop"].to_pylist():
+        for rate in ("response_rate", "satisfaction_rate", "refusal_rate"):
+            assert r[rate] is None or 0.0 <= r[rate] <= 1.0
+        assert r["rounds_responded"] <= r["rounds"] and r["ratings_satisfied"] <= r["ratings"]
+
+
+CORRUPTIONS = {
+    "shop_id": "",
+    "buyer_id": "  ",
+    "sender": "martian",
+    "ts": "not-a-time",
+    "seq": "x1",
+}
+
+
+@SETTINGS
+@given(n=st.integers(1, 30), damage=st.lists(st.tuples(st.integers(0, 29), st.sampled_from(sorted(CORRUPTIONS))),
+                                             max_size=15))
+def test_quarantine_reconciles_on_corrupted_files(tmp_path_factory, n, damage):
+    """read = accepted + quarantined, and exactly the damaged rows are quarantined."""
+    folder = tmp_path_factory.mktemp("corrupt")
+    cols = ["shop_id", "buyer_id", "agent_id", "sender", "ts", "seq"]
+    rows = [["s1", f"b{i}", "", "buyer", f"2024-01-07 10:{i % 60:02d}:00", str(i)] for i in range(n)]
+    damaged = set()
+    for i, col in damage:
+        if i < n:
+            rows[i][cols.index(col)] = CORRUPTIONS[col]
+            damaged.add(i + 1)
+    with (folder / "messages.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([cols, *rows])
+    result = kefu.assess(folder, "taobao", "2024-01-08")
+    count = result.load.counts["messages"]
+    assert count.reconciles and count.read == n
+    assert {r["row"] for r in result.load.quarantine.to_pylist()} == damaged
+    assert count.accepted == n - len(damaged)
