@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import msg, shop_row
 
 import kefu
+
+from conftest import msg, shop_row
 
 
 def rating(buyer: str, score, ts: str, shop: str = "s1", agent: str = "x1", **kw):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kefu.metrics.params import Params, sql_str
+from kefu.metrics.params import Params, sql_num, sql_str
 from kefu.metrics.refusal import refusal_figures
 from kefu.metrics.rounds import round_figures
 from kefu.metrics.satisfaction import rating_figures
@@ -131,18 +131,19 @@ def _score(rate: str, p: Params) -> str:
     """C2: rate → score through the profile's table (assumed): the first row reached."""
     table = p["experience_score_table"]
     assert isinstance(table, list)
-    whens = " ".join(f"WHEN {rate} >= {lo} THEN {score}" for lo, score in table)
-    return f"CASE WHEN {rate} IS NULL THEN NULL {whens} ELSE 0.0 END"
+    whens = " ".join(f"WHEN {rate} >= {sql_num(lo)} THEN {sql_num(float(s))}" for lo, s in table)
+    return f"CASE WHEN {rate} IS NULL THEN NULL {whens} ELSE CAST(0 AS DOUBLE) END"
 
 
 def _composite(p: Params) -> str:
     """C1: weighted response and satisfaction scores; response alone when S6 fails. C3."""
     w = float(p["experience_weight_response"])  # type: ignore[arg-type]
+    w_resp, w_sat = sql_num(w), sql_num(1 - w)
     return f"""
       SELECT *,
         CASE WHEN experience_response_score IS NULL THEN NULL
-             WHEN satisfaction_assessed THEN {w} * experience_response_score
-                  + {1 - w} * experience_satisfaction_score
+             WHEN satisfaction_assessed THEN {w_resp} * experience_response_score
+                  + {w_sat} * experience_satisfaction_score
              ELSE experience_response_score END AS experience_score
       FROM (SELECT *, {_score("response_rate", p)} AS experience_response_score,
                       {_score("satisfaction_rate", p)} AS experience_satisfaction_score
@@ -153,9 +154,9 @@ def _composite(p: Params) -> str:
 def _gold(p: Params) -> str:
     return f"""
       SELECT *,
-        COALESCE(experience_score >= {p["gold_score_min"]}, FALSE) AS gold_score_ok,
-        (ratings >= {p["gold_ratings_min"]}) AS gold_ratings_ok,
-        COALESCE(satisfaction_rate >= {p["gold_satisfaction_min"]}, FALSE)
+        COALESCE(experience_score >= {sql_num(p["gold_score_min"])}, FALSE) AS gold_score_ok,
+        (ratings >= {sql_num(p["gold_ratings_min"])}) AS gold_ratings_ok,
+        COALESCE(satisfaction_rate >= {sql_num(p["gold_satisfaction_min"])}, FALSE)
           AS gold_satisfaction_ok
       FROM composite
     """
@@ -167,8 +168,8 @@ def level_figures(level_name: str, p: Params) -> str:
     >>> sql = level_figures("shop", params)  # doctest: +SKIP
     """
     level = LEVELS[level_name]
-    rate_min, sat_min = p["response_rate_min"], p["satisfaction_min"]
-    refusal_max = p["refusal_rate_max"]
+    rate_min, sat_min = sql_num(p["response_rate_min"]), sql_num(p["satisfaction_min"])
+    refusal_max = sql_num(p["refusal_rate_max"])
     lined = f"""
       SELECT f.*,
         {rate_min} AS response_rate_line,

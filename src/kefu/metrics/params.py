@@ -27,6 +27,13 @@ def sql_ts(value: dt.datetime) -> str:
     return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}'"
 
 
+def sql_num(value: object) -> str:
+    """A profile number as SQL: a DOUBLE for fractions (DuckDB reads ``0.9`` as a DECIMAL)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProfileError(f"expected a number, got {value!r}")
+    return str(value) if isinstance(value, int) else f"CAST({value!r} AS DOUBLE)"
+
+
 def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
