@@ -123,6 +123,7 @@ class TestDailyWindowAndLimit:
         assert shop_row(r)["rounds_responded"] == 1
 
     def test_r7_rate_and_status_against_the_line(self, run):
+        """R7: rate = responded / counted; qualified at ≥ 90 %."""
         rows = []
         for i in range(10):
             rows += [msg(f"b{i}", "buyer", "10:00:00"),

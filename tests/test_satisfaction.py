@@ -66,6 +66,7 @@ class TestSatisfaction:
 
     @pytest.mark.parametrize(("days", "expected"), [(5, 5), (6, 0)])
     def test_s4_abnormal_buyer_removed(self, run, days, expected):
+        """S4 (number assumed): more than 5 counted ratings from one buyer are removed."""
         ratings = [rating("heavy", 5, f"2024-01-0{d + 1}T10:00:00") for d in range(days)]
         r = run(ratings=ratings)
         assert shop_row(r)["ratings"] == expected
@@ -86,6 +87,7 @@ class TestSatisfaction:
         assert shop_row(r)["satisfaction_assessed"] is assessed
 
     def test_s5_s6_line_is_70_percent(self, run):
+        """S5 rate = satisfied / counted; S6 qualified at 70 % exactly."""
         scores = [5] * 21 + [3] * 9
         s = shop_row(
             run(ratings=[rating(f"b{i}", x, "2024-01-05T10:00:00") for i, x in enumerate(scores)])
@@ -93,6 +95,7 @@ class TestSatisfaction:
         assert s["satisfaction_rate"] == 0.7 and s["satisfaction_rate_status"] == "qualified"
 
     def test_s2_source_is_kept(self, run):
+        """S2: the rating's source (system, buyer, merchant invitation) is kept."""
         r = run(ratings=[rating("b", 5, "2024-01-05T10:00:00", source="商家邀评")])
         assert r.assessment.relation("rating_audit").to_pylist()[0]["source"] == "merchant_invite"
 
@@ -240,6 +243,7 @@ class TestComposite:
         return shop_row(run(rows, ratings=rates, profile=profile))
 
     def test_c1_c2_half_response_half_satisfaction(self, run):
+        """C1 50/50 weights; C2 the assumed rate → score table."""
         s = self.shop(run, responded=10, satisfied=9, ratings=10)
         assert s["experience_response_score"] == 5.0  # 100 % → 5.0 (assumed table)
         assert s["experience_satisfaction_score"] == 4.0  # 90 % → 4.0
