@@ -61,8 +61,23 @@ def test_demo_has_reconciled_counts_and_planted_duplicates(demo):
 def test_assess_cli_writes_figures_with_conformance_names(demo, tmp_path):
     folder, result = demo
     out = tmp_path / "out"
-    run = CliRunner().invoke(app, ["assess", str(folder), "--as-of", AS_OF, "--out", str(out),
-                                   "-f", "json", "-f", "csv", "--lang", "zh"])
+    run = CliRunner().invoke(
+        app,
+        [
+            "assess",
+            str(folder),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(out),
+            "-f",
+            "json",
+            "-f",
+            "csv",
+            "--lang",
+            "zh",
+        ],
+    )
     assert run.exit_code == 0, run.output
     assert "3分钟人工响应率" in run.output
     doc = json.loads((out / "figures.json").read_text("utf-8"))
@@ -70,14 +85,18 @@ def test_assess_cli_writes_figures_with_conformance_names(demo, tmp_path):
     for row in result.figures["shop"].to_pylist():
         assert shops[row["shop_id"]]["rounds"] == row["rounds"]
         assert shops[row["shop_id"]]["response_rate"] == pytest.approx(row["response_rate"])
-    assert doc["reconciliation"]["messages"]["duplicates"] == result.load.counts["messages"].duplicates
+    assert (
+        doc["reconciliation"]["messages"]["duplicates"] == result.load.counts["messages"].duplicates
+    )
     assert (out / "figures-agent.csv").exists() and (out / "quarantine.csv").exists()
 
 
 def test_explain_cli_prints_the_sums(demo):
     folder, result = demo
     shop = result.figures["shop"].to_pylist()[0]
-    run = CliRunner().invoke(app, ["explain", str(folder), "--as-of", AS_OF, "--shop", shop["shop_id"]])
+    run = CliRunner().invoke(
+        app, ["explain", str(folder), "--as-of", AS_OF, "--shop", shop["shop_id"]]
+    )
     assert run.exit_code == 0, run.output
     assert f"rounds = {shop['rounds']}" in run.output
 
@@ -98,8 +117,11 @@ def test_shipped_profiles_share_rules_but_not_dedupe():
 
 def test_user_profile_extends_and_overrides(tmp_path):
     path = tmp_path / "mine.toml"
-    path.write_text('name = "mine"\nextends = "taobao"\n[params]\nresponse_window_start = "09:00"\n'
-                    'min_ratings = { value = 20, note = "agreed" }\n', "utf-8")
+    path.write_text(
+        'name = "mine"\nextends = "taobao"\n[params]\nresponse_window_start = "09:00"\n'
+        'min_ratings = { value = 20, note = "agreed" }\n',
+        "utf-8",
+    )
     prof = load_profile(path)
     assert prof["response_window_start"] == "09:00" and prof.params["min_ratings"].rule == "S6"
     assert prof["window_days"] == 30 and prof.chain == ("taobao", "mine")
@@ -107,9 +129,11 @@ def test_user_profile_extends_and_overrides(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [('extends = "taobao"\n[params]\nno_such = 1\n', "unknown parameter"),
-     ('extends = "taobao"\n[params\n', "not valid TOML"),
-     ('extends = "nowhere"\n', "no such profile")],
+    [
+        ('extends = "taobao"\n[params]\nno_such = 1\n', "unknown parameter"),
+        ('extends = "taobao"\n[params\n', "not valid TOML"),
+        ('extends = "nowhere"\n', "no such profile"),
+    ],
 )
 def test_bad_profiles_fail_with_one_line(tmp_path, text, message):
     path = tmp_path / "bad.toml"

@@ -43,13 +43,27 @@ def test_user_header_map():
 
 def test_parquet_and_xlsx_give_the_same_figures(tmp_path: Path):
     rows = [
-        {"shop_id": "s1", "buyer_id": "a", "agent_id": None, "sender": "buyer", "ts": "2024-01-07 10:00:00"},
-        {"shop_id": "s1", "buyer_id": "a", "agent_id": "x1", "sender": "agent", "ts": "2024-01-07 10:02:00"},
+        {
+            "shop_id": "s1",
+            "buyer_id": "a",
+            "agent_id": None,
+            "sender": "buyer",
+            "ts": "2024-01-07 10:00:00",
+        },
+        {
+            "shop_id": "s1",
+            "buyer_id": "a",
+            "agent_id": "x1",
+            "sender": "agent",
+            "ts": "2024-01-07 10:02:00",
+        },
     ]
     pq_dir, xl_dir = tmp_path / "pq", tmp_path / "xl"
     pq_dir.mkdir(), xl_dir.mkdir()
     table = pa.Table.from_pylist(rows)
-    table = table.set_column(4, "ts", pa.array([pa.scalar(r["ts"]).cast(pa.timestamp("s")) for r in rows]))
+    table = table.set_column(
+        4, "ts", pa.array([pa.scalar(r["ts"]).cast(pa.timestamp("s")) for r in rows])
+    )
     pq.write_table(table, pq_dir / "messages.parquet")
     book = xlsxwriter.Workbook(xl_dir / "聊天记录.xlsx")
     sheet = book.add_worksheet()
@@ -74,7 +88,8 @@ def test_quarantine_names_file_row_field_and_reason(tmp_path: Path):
         "utf-8",
     )
     (tmp_path / "ratings.csv").write_text(
-        "shop_id,buyer_id,score,ts\ns1,a,7,2024-01-07 10:00:00\ns1,a,很满意,2024-01-07 10:00:00\n", "utf-8"
+        "shop_id,buyer_id,score,ts\ns1,a,7,2024-01-07 10:00:00\ns1,a,很满意,2024-01-07 10:00:00\n",
+        "utf-8",
     )
     result = kefu.assess(tmp_path, "taobao", "2024-01-08")
     q = result.load.quarantine.to_pylist()
@@ -92,12 +107,18 @@ def test_quarantine_names_file_row_field_and_reason(tmp_path: Path):
 
 def test_duplicate_msg_id_kept_once_and_reported(tmp_path: Path):
     line = "s1,a,,buyer,2024-01-07 10:00:00,m1\n"
-    (tmp_path / "messages-1.csv").write_text("shop_id,buyer_id,agent_id,sender,ts,msg_id\n" + line * 2, "utf-8")
-    (tmp_path / "messages-2.csv").write_text("shop_id,buyer_id,agent_id,sender,ts,msg_id\n" + line, "utf-8")
+    (tmp_path / "messages-1.csv").write_text(
+        "shop_id,buyer_id,agent_id,sender,ts,msg_id\n" + line * 2, "utf-8"
+    )
+    (tmp_path / "messages-2.csv").write_text(
+        "shop_id,buyer_id,agent_id,sender,ts,msg_id\n" + line, "utf-8"
+    )
     result = kefu.assess(tmp_path, "taobao", "2024-01-08")
     m = result.load.counts["messages"]
     assert (m.read, m.accepted, m.quarantined, m.duplicates) == (3, 1, 0, 2)
-    kinds = [(Path(r["file"]).name, r["row"], r["kind"]) for r in result.load.quarantine.to_pylist()]
+    kinds = [
+        (Path(r["file"]).name, r["row"], r["kind"]) for r in result.load.quarantine.to_pylist()
+    ]
     assert kinds == [("messages-1.csv", 2, "duplicate"), ("messages-2.csv", 1, "duplicate")]
 
 

@@ -36,8 +36,14 @@ def as_rows(evts) -> list[dict]:
     """Rows in time order with ``seq`` = position, the way a chat log is written."""
     ordered = sorted(enumerate(evts), key=lambda p: (p[1][2], p[0]))
     return [
-        {"shop_id": "s1", "buyer_id": b, "sender": snd, "agent_id": "x1" if snd == "agent" else None,
-         "ts": (BASE + dt.timedelta(seconds=sec)).isoformat(), "seq": i}
+        {
+            "shop_id": "s1",
+            "buyer_id": b,
+            "sender": snd,
+            "agent_id": "x1" if snd == "agent" else None,
+            "ts": (BASE + dt.timedelta(seconds=sec)).isoformat(),
+            "seq": i,
+        }
         for i, (_, (b, snd, sec)) in enumerate(ordered)
     ]
 
@@ -64,13 +70,24 @@ def test_figures_do_not_depend_on_row_order_given_seq(tmp_path_factory, evts, da
 def test_bot_and_system_messages_change_no_round_figure(tmp_path_factory, evts, data):
     """R2: auto-replies and platform notices inserted anywhere leave rounds unchanged."""
     rows = as_rows(evts)
-    inserts = data.draw(st.lists(st.tuples(st.integers(0, len(rows)), st.sampled_from(["bot", "system"])),
-                                 max_size=10))
+    inserts = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, len(rows)), st.sampled_from(["bot", "system"])), max_size=10
+        )
+    )
     noisy = [dict(r) for r in rows]
     for pos, sender in sorted(inserts, reverse=True):
         ts = noisy[min(pos, len(noisy) - 1)]["ts"]
-        noisy.insert(pos, {"shop_id": "s1", "buyer_id": rows[min(pos, len(rows) - 1)]["buyer_id"],
-                           "sender": sender, "agent_id": None, "ts": ts})
+        noisy.insert(
+            pos,
+            {
+                "shop_id": "s1",
+                "buyer_id": rows[min(pos, len(rows) - 1)]["buyer_id"],
+                "sender": sender,
+                "agent_id": None,
+                "ts": ts,
+            },
+        )
     for i, r in enumerate(noisy):
         r["seq"] = i
     base = tmp_path_factory.mktemp("bots")
@@ -82,9 +99,18 @@ def test_bot_and_system_messages_change_no_round_figure(tmp_path_factory, evts, 
 def test_rates_stay_within_bounds(tmp_path_factory, evts, scores):
     folder = tmp_path_factory.mktemp("bounds")
     write_jsonl(folder / "messages.jsonl", as_rows(evts))
-    write_jsonl(folder / "ratings.jsonl", [
-        {"shop_id": "s1", "buyer_id": f"b{i % 7}", "score": s, "ts": f"2024-01-0{1 + i % 7}T1{i % 10}:00:00"}
-        for i, s in enumerate(scores)])
+    write_jsonl(
+        folder / "ratings.jsonl",
+        [
+            {
+                "shop_id": "s1",
+                "buyer_id": f"b{i % 7}",
+                "score": s,
+                "ts": f"2024-01-0{1 + i % 7}T1{i % 10}:00:00",
+            }
+            for i, s in enumerate(scores)
+        ],
+    )
     for r in kefu.assess(folder, "taobao", "2024-01-08").figures["shop"].to_pylist():
         for rate in ("response_rate", "satisfaction_rate", "refusal_rate"):
             assert r[rate] is None or 0.0 <= r[rate] <= 1.0
@@ -101,13 +127,19 @@ CORRUPTIONS = {
 
 
 @SETTINGS
-@given(n=st.integers(1, 30), damage=st.lists(st.tuples(st.integers(0, 29), st.sampled_from(sorted(CORRUPTIONS))),
-                                             max_size=15))
+@given(
+    n=st.integers(1, 30),
+    damage=st.lists(
+        st.tuples(st.integers(0, 29), st.sampled_from(sorted(CORRUPTIONS))), max_size=15
+    ),
+)
 def test_quarantine_reconciles_on_corrupted_files(tmp_path_factory, n, damage):
     """read = accepted + quarantined, and exactly the damaged rows are quarantined."""
     folder = tmp_path_factory.mktemp("corrupt")
     cols = ["shop_id", "buyer_id", "agent_id", "sender", "ts", "seq"]
-    rows = [["s1", f"b{i}", "", "buyer", f"2024-01-07 10:{i % 60:02d}:00", str(i)] for i in range(n)]
+    rows = [
+        ["s1", f"b{i}", "", "buyer", f"2024-01-07 10:{i % 60:02d}:00", str(i)] for i in range(n)
+    ]
     damaged = set()
     for i, col in damage:
         if i < n:
