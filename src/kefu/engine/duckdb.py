@@ -47,6 +47,18 @@ class DuckDBEngine:
         """Compute ``sql`` once and keep it as table ``name`` for the queries that follow."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
+    def view(self, name: str, sql: str) -> None:
+        """Name ``sql`` as a view: recomputed by each query that reads it."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def drop(self, name: str) -> None:
+        """Drop table or view ``name`` if it exists."""
+        kinds = self.con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()
+        for (kind,) in kinds:
+            self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
+
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table visible to SQL as a table called ``name``."""
         self.con.register(f"__arrow_{name}", table)

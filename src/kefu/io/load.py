@@ -125,7 +125,10 @@ def _value_expr(col: Column, raw: str, raw_type: str, tz: str) -> str:
         case "id" | "text":
             return text
         case "sender":
-            return _lookup(raw, {k: v for k, v in SENDERS.items()}, "{}")
+            # Canonical values, by far the most common, skip the alias lookup.
+            canonical = ", ".join(sql_str(k) for k in SENDERS)
+            lookup = _lookup(raw, SENDERS, "{}")
+            return f"CASE WHEN {raw} IN ({canonical}) THEN {raw} ELSE {lookup} END"
         case "source":
             known = _lookup(raw, SOURCES, "{}")
             return f"COALESCE({known}, lower({text}))"
@@ -146,18 +149,22 @@ def _value_expr(col: Column, raw: str, raw_type: str, tz: str) -> str:
     raise AssertionError(col.kind)
 
 
-def _problem(col: Column, value: str, raw: str) -> tuple[str, str] | None:
-    """(condition, reason SQL) for a row that cannot be used because of this column."""
-    given = f"NULLIF(trim({raw}), '') IS NOT NULL"
+def _problem(col: Column) -> tuple[str, str] | None:
+    """(condition, reason SQL) for a row this column makes unusable.
+
+    The condition reads the staged value ``v_<col>`` and the flag ``g_<col>`` (a non-blank
+    raw value was given), computed once per row by the inner query of ``_stage_file``.
+    """
     reasons = {
         "sender": "'unknown sender (buyer, agent, bot or system)'",
         "ts": "'unparseable time'",
         "score": "'score is not 1-5 or a label 很满意…很不满意'",
         "int": "'not an integer'",
     }
+    given, value = f"g_{col.name}", f"v_{col.name}"
     checks = []
     if col.required:
-        checks.append((f"NOT ({given})", "'missing'"))
+        checks.append((f"NOT {given}", "'missing'"))
     if col.kind in reasons:
         checks.append((f"{given} AND {value} IS NULL", reasons[col.kind]))
     if not checks:
@@ -192,42 +199,49 @@ def _stage_file(
             f"(headers: {', '.join(headers)}; see docs/schema.md or pass --map)"
         )
     types = dict(engine.columns(raw_name))
-    values, problems = [], []
+    inner, outer, problems, raw_values = ["row_no"], [], [], []
     for col in TABLES[table]:
         if col.name not in found:
-            values.append(f"CAST(NULL AS {col.sql_type}) AS {col.name}")
+            outer.append(f"CAST(NULL AS {col.sql_type}) AS {col.name}")
             continue
         raw = '"' + found[col.name].replace('"', '""') + '"'
-        raw_type = types[found[col.name]]
-        value = _value_expr(col, raw, raw_type, tz)
-        values.append(f"CAST({value} AS {col.sql_type}) AS {col.name}")
-        problem = _problem(col, value, _as_text(raw, raw_type))
+        text = _as_text(raw, types[found[col.name]])
+        inner.append(f"{_value_expr(col, raw, types[found[col.name]], tz)} AS v_{col.name}")
+        inner.append(f"(NULLIF(trim({text}), '') IS NOT NULL) AS g_{col.name}")
+        outer.append(f"CAST(v_{col.name} AS {col.sql_type}) AS {col.name}")
+        problem = _problem(col)
         if problem:
-            cond, reason = problem
-            problems.append((cond, sql_str(col.name), reason, _as_text(raw, raw_type)))
-    field_sql = "CASE " + " ".join(f"WHEN {c} THEN {f}" for c, f, _, _ in problems) + " END"
-    reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {r}" for c, _, r, _ in problems) + " END"
-    value_sql = "CASE " + " ".join(f"WHEN {c} THEN {v}" for c, _, _, v in problems) + " END"
-    if not problems:
-        field_sql = reason_sql = value_sql = "NULL"
-    record = "CASE WHEN _field IS NOT NULL THEN CAST(to_json(r) AS VARCHAR) END"
+            problems.append((*problem, sql_str(col.name)))
+            raw_values.append(f"WHEN {sql_str(col.name)} THEN {text.replace(raw, 'r.' + raw)}")
+    field_sql = " ".join(f"WHEN {c} THEN {f}" for c, _, f in problems)
+    reason_sql = " ".join(f"WHEN {c} THEN {r}" for c, r, _ in problems)
     engine.execute(f"""
         INSERT INTO stage_{table}
-        SELECT * EXCLUDE (r) REPLACE ({record} AS _record) FROM (
-          SELECT {", ".join(values)}, {file_no} AS file_no, row_no,
-                 {field_sql} AS _field, {reason_sql} AS _reason, {value_sql} AS _value,
-                 NULL AS _record, r
-          FROM {raw_name} AS r) AS s
+        SELECT {", ".join(outer)}, {file_no} AS file_no, row_no,
+               {f"CASE {field_sql} END" if problems else "NULL"} AS _field,
+               {f"CASE {reason_sql} END" if problems else "NULL"} AS _reason,
+               NULL AS _value, NULL AS _record, FALSE AS _dup
+        FROM (SELECT {", ".join(inner)} FROM {raw_name}) AS v
     """)
-    engine.execute(f"DROP TABLE IF EXISTS {raw_name}")
-    engine.execute(f"DROP TABLE IF EXISTS {raw_name}_in")
+    # The raw value and the whole raw row go with each quarantined row; only they pay for it.
+    if problems:
+        engine.execute(f"""
+            UPDATE stage_{table} AS s
+            SET _record = CAST(to_json(r) AS VARCHAR),
+                _value = CASE s._field {" ".join(raw_values)} END
+            FROM {raw_name} AS r
+            WHERE s.file_no = {file_no} AND s._field IS NOT NULL AND s.row_no = r.row_no
+        """)
+    engine.drop(raw_name)
+    engine.drop(f"{raw_name}_in")
 
 
 def _create_stage(engine: DuckDBEngine, table: str) -> None:
     engine.materialize(
         f"stage_{table}",
         f"SELECT *, CAST(NULL AS VARCHAR) AS _field, CAST(NULL AS VARCHAR) AS _reason, "
-        f"CAST(NULL AS VARCHAR) AS _value, CAST(NULL AS VARCHAR) AS _record "
+        f"CAST(NULL AS VARCHAR) AS _value, CAST(NULL AS VARCHAR) AS _record, "
+        f"FALSE AS _dup "
         f"FROM ({empty_table_sql(table)}) AS e",
     )
 
@@ -237,19 +251,22 @@ def _finish(engine: DuckDBEngine, table: str, count: TableCount) -> None:
     cols = ", ".join(c.name for c in (*TABLES[table], *PROVENANCE))
     stage = f"stage_{table}"
     if table == "messages":
-        # A repeated msg_id within a shop is the same message exported twice: keep the first.
-        engine.materialize(
-            "_ranked",
-            f"""SELECT *, CASE WHEN msg_id IS NULL OR _field IS NOT NULL THEN 1 ELSE
-                  ROW_NUMBER() OVER (PARTITION BY shop_id, msg_id ORDER BY file_no, row_no)
-                END AS _copy FROM {stage}""",
-        )
-        engine.execute(f"DROP TABLE {stage}")
-        engine.execute(f"ALTER TABLE _ranked RENAME TO {stage}")
-        keep = "_field IS NULL AND _copy = 1"
-    else:
-        keep = "_field IS NULL"
-    engine.materialize(table, f"SELECT {cols} FROM {stage} WHERE {keep}")
+        # A repeated msg_id within a shop is the same message exported twice: keep the
+        # first. Only the repeated keys are ranked, so the common case costs one hash pass.
+        engine.execute(f"""
+            UPDATE {stage} AS s SET _dup = TRUE
+            FROM (
+              SELECT file_no, row_no, ROW_NUMBER() OVER (
+                       PARTITION BY shop_id, msg_id ORDER BY file_no, row_no) AS copy
+              FROM {stage}
+              WHERE _field IS NULL AND (shop_id, msg_id) IN (
+                SELECT (shop_id, msg_id) FROM {stage}
+                WHERE msg_id IS NOT NULL AND _field IS NULL
+                GROUP BY shop_id, msg_id HAVING COUNT(*) > 1)
+            ) AS d
+            WHERE d.copy > 1 AND s.file_no = d.file_no AND s.row_no = d.row_no
+        """)
+    engine.view(table, f"SELECT {cols} FROM {stage} WHERE _field IS NULL AND NOT _dup")
     count.read = int(engine.scalar(f"SELECT COUNT(*) FROM {stage}"))
     count.accepted = int(engine.scalar(f"SELECT COUNT(*) FROM {table}"))
     count.quarantined = int(engine.scalar(f"SELECT COUNT(*) FROM {stage} WHERE _field IS NOT NULL"))
@@ -258,7 +275,7 @@ def _finish(engine: DuckDBEngine, table: str, count: TableCount) -> None:
 
 def _quarantine_rows(engine: DuckDBEngine, table: str, files: list[str]) -> pa.Table:
     names = "CASE file_no " + " ".join(f"WHEN {i} THEN {sql_str(f)}" for i, f in enumerate(files))
-    dup = "_field IS NULL AND _copy > 1" if table == "messages" else "FALSE"
+    dup = "_dup"
     dup_value = "msg_id" if table == "messages" else "NULL"
     return engine.query(f"""
         SELECT {sql_str(table)} AS "table",
@@ -297,6 +314,5 @@ def load_inputs(
         _finish(engine, table, count)
         if count.quarantined or count.duplicates:
             quarantines.append(_quarantine_rows(engine, table, files))
-        engine.execute(f"DROP TABLE stage_{table}")
     quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
     return LoadReport(counts, quarantine)

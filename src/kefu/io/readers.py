@@ -102,7 +102,8 @@ def read_raw(engine: DuckDBEngine, path: Path, name: str) -> list[str]:
     try:
         if fmt == "parquet":
             source = f"read_parquet({sql_str(str(path))}, file_row_number = true)"
-            engine.materialize(
+            # Parquet is columnar and typed: read it where it lies, no copy.
+            engine.view(
                 name, f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS row_no "
                 f"FROM {source}",
             )  # fmt: skip
