@@ -43,6 +43,17 @@ class Result:
     def as_of(self) -> dt.date:
         return self.params.as_of
 
+    def window_figures(self, as_of: dt.date) -> dict[str, pa.Table]:
+        """The figures of another window (e.g. the previous 30 days) from the same loaded data.
+
+        The audit relations are rebuilt for that window and then rebuilt for this one, so
+        ``self.assessment`` stays valid; it costs two assessments on the loaded tables.
+        """
+        engine = self.assessment.engine
+        other = Assessment(engine, Params(self.profile, as_of)).all_figures()
+        self.assessment = Assessment(engine, self.params)
+        return other
+
 
 def _as_date(value: str | dt.date | None) -> dt.date | None:
     if value is None or isinstance(value, dt.date):

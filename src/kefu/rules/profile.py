@@ -22,7 +22,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-SHIPPED = ("taobao", "tmall", "1688")
+
+def _shipped_names() -> tuple[str, ...]:
+    folder = resources.files("kefu.rules").joinpath("profiles")
+    names = sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+    first = ("taobao", "tmall", "1688")  # the platforms first, then profiles for data sets
+    return tuple(n for n in first if n in names) + tuple(n for n in names if n not in first)
+
+
+#: Profiles shipped with kefu: every ``.toml`` file in ``kefu/rules/profiles``.
+SHIPPED = _shipped_names()
 
 
 class ProfileError(ValueError):
