@@ -174,3 +174,17 @@ class TestTime:
     def test_t3_seq_wins_over_file_order(self, run):
         r = run([msg("a", "agent", "10:00:00", "x1", seq=2), msg("a", "buyer", "10:00:00", seq=1)])
         assert shop_row(r)["rounds_responded"] == 1
+
+
+def test_dimension_rows_listed_twice_double_nothing(run):
+    """R3 accounts, agent groups and shop lines stay single when a row is repeated."""
+    r = run(
+        [msg("a", "buyer", "10:00:00"), msg("a", "agent", "10:00:10", "x1"),
+         msg("s1:boss", "buyer", "11:00:00")],
+        accounts=[{"shop_id": "s1", "account": "s1:boss"}] * 2,
+        agents=[{"shop_id": "s1", "agent_id": "x1", "group": "售前"}] * 2,
+        shops=[{"shop_id": "s1", "tier": "gold"}] * 2,
+    )  # fmt: skip
+    assert shop_row(r)["rounds"] == 1 and r.figures["shop"].num_rows == 1
+    groups = {g["agent_group"]: g["rounds"] for g in r.figures["group"].to_pylist()}
+    assert groups == {"售前": 1, None: 0}  # the own-account round has no agent, so no group

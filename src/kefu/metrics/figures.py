@@ -40,6 +40,16 @@ LEVELS: dict[str, Level] = {
     "hour": Level("hour", ("shop_id", "hour"), ("x.shop_id", "x.hour"), window_keys=True),
 }
 
+# A dimension listed twice must not double a figure: one row per key (the first value by
+# sort order when two rows disagree).
+ONE_AGENT = (
+    "SELECT shop_id, agent_id, MIN(agent_group) AS agent_group "
+    "FROM agents GROUP BY shop_id, agent_id"
+)
+ONE_SHOP = (
+    "SELECT shop_id, MIN(industry) AS industry, MIN(tier) AS tier FROM shops GROUP BY shop_id"
+)
+
 ROUND_COLUMNS = (
     "rounds", "rounds_responded", "response_rate",
     "first_response_s", "first_response_median_s", "first_response_p90_s",
@@ -59,7 +69,7 @@ COUNT_COLUMNS = {
 
 def _part(level: Level, relation: str, figures: str) -> str:
     agents_join = (
-        "LEFT JOIN agents AS g ON g.shop_id = x.shop_id AND g.agent_id = x.agent_id"
+        f"LEFT JOIN ({ONE_AGENT}) AS g ON g.shop_id = x.shop_id AND g.agent_id = x.agent_id"
         if level.joins_agents
         else ""
     )
@@ -193,7 +203,7 @@ def level_figures(level_name: str, p: Params) -> str:
         {_status("refusal_rate", f"refusal_rate <= {refusal_max}", "refusal_prompts > 0")}
           AS refusal_rate_status
       FROM ({_merged(level, p)}) AS f
-      LEFT JOIN shops AS s ON s.shop_id = f.shop_id
+      LEFT JOIN ({ONE_SHOP}) AS s ON s.shop_id = f.shop_id
     """
     if level_name != "shop":
         return f"SELECT * FROM ({lined}) AS l ORDER BY {', '.join(level.keys)}"

@@ -41,7 +41,8 @@ def stream_events(p: Params) -> str:
       FROM messages
       WHERE ts < {sql_ts(p.window_end)}
     ) AS e
-    LEFT JOIN accounts AS a ON a.shop_id = e.shop_id AND a.account = e.buyer_id
+    LEFT JOIN (SELECT DISTINCT shop_id, account FROM accounts) AS a
+      ON a.shop_id = e.shop_id AND a.account = e.buyer_id
     """
     if p["consultation_split"] == "day":
         return f"SELECT *, CAST(CAST(ts AS DATE) AS VARCHAR) AS consultation FROM ({base}) AS e"
