@@ -86,8 +86,8 @@ def run_assessment(
         )
 
 
-def _print_reconciliation(result: Result) -> None:
-    for line in result.load.lines():
+def _print_reconciliation(result: Result, lang: str = "en") -> None:
+    for line in result.load.lines(lang):
         console.print(f"[dim]{line}[/]")
     p = result.params
     console.print(
@@ -116,7 +116,7 @@ def assess_cmd(
 
     with user_errors():
         result = run_assessment(paths, profile, as_of, _header_map(header_map))
-        _print_reconciliation(result)
+        _print_reconciliation(result, lang)
         print_scorecards(console, result.figures["shop"].to_pylist(), result.profile, lang)
         written = [p for f in fmt or ["json"] for p in write_figures(result, out, f)]
         quarantine = write_quarantine(result, out)
@@ -188,7 +188,7 @@ def demo_cmd(
             write_demo(data, out / "input")
         console.print(f"[dim]demo data: {out / 'input'}[/]")
         result = run_assessment([out / "input"], "taobao", as_of, {})
-        _print_reconciliation(result)
+        _print_reconciliation(result, lang)
         shops = result.figures["shop"].to_pylist()
         print_scorecards(console, shops, result.profile, lang)
         console.rule("where each shop stands" if lang != "zh" else "各店铺现状")

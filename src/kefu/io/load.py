@@ -78,13 +78,19 @@ class LoadReport:
     counts: dict[str, TableCount]
     quarantine: pa.Table
 
-    def lines(self) -> list[str]:
+    def lines(self, lang: str = "en") -> list[str]:
+        """One reconciliation line per table that was given."""
+        words = RECONCILE_ZH if lang == "zh" else RECONCILE_EN
         return [
-            f"{c.table}: read {c.read} = accepted {c.accepted} + quarantined {c.quarantined}"
-            + (f" + duplicates {c.duplicates}" if c.table == "messages" else "")
+            words[0].format(c.table, c.read, c.accepted, c.quarantined)
+            + (words[1].format(c.duplicates) if c.table == "messages" else "")
             for c in self.counts.values()
             if c.files
         ]
+
+
+RECONCILE_EN = ("{}: read {} = accepted {} + quarantined {}", " + duplicates {}")
+RECONCILE_ZH = ("{}: 读取 {} = 接受 {} + 隔离 {}", " + 重复 {}")
 
 
 def _lookup(raw: str, mapping: dict[str, tuple[str, ...]], out: str) -> str:
