@@ -675,9 +675,10 @@ class ShopSpec:
     # (nick, group, median first response s, sigma, busy probability)
     agents: tuple[tuple[str, str, float, float, float], ...]
     bursts: int  # marketing bursts of 5-7 consecutive shop messages
+    refusal_share: float  # share of bursts the buyer answers by refusing messages (F2)
 
 
-_NORMAL = (20.0, 0.45, 0.02)
+_NORMAL = (12.0, 0.45, 0.02)
 
 #: The three demo shops, sorted by shop_id (the row order of the messages table).
 DEMO_SHOPS: tuple[ShopSpec, ...] = (
@@ -686,27 +687,29 @@ DEMO_SHOPS: tuple[ShopSpec, ...] = (
         "shop_digital",
         "极客数码专营店",
         "电子产品",
-        "silver",
+        "none",
         consultations=7000,
         after_sale_p=0.35,
         rating_p=0.08,
         understaffed=True,
         agents=(
             ("小智", "售前", *_NORMAL),
-            ("阿强", "售前", 25.0, 0.45, 0.02),
+            ("阿强", "售前", 16.0, 0.45, 0.02),
             ("米粒", "售前", *_NORMAL),
-            ("小雨", "售前", 18.0, 0.45, 0.02),
-            ("老王", "售后", 28.0, 0.45, 0.02),
+            ("小雨", "售前", 11.0, 0.45, 0.02),
+            ("老王", "售后", 17.0, 0.45, 0.02),
             ("小林", "售后", *_NORMAL),
         ),
-        bursts=6,
+        bursts=40,
+        refusal_share=0.15,
     ),
-    # Passes everything; has one slow (阿杰) and one excellent (晴天) agent.
+    # Passes the rate and satisfaction; one slow agent (阿杰) drags its first response over
+    # the line, one excellent agent (晴天) shows what is possible.
     ShopSpec(
         "shop_fashion",
         "华裳旗舰店",
         "服饰鞋包",
-        "gold",
+        "silver",
         consultations=8500,
         after_sale_p=0.3,
         rating_p=0.09,
@@ -715,12 +718,13 @@ DEMO_SHOPS: tuple[ShopSpec, ...] = (
             ("小美", "售前", *_NORMAL),
             ("晴天", "售前", 5.5, 0.3, 0.0),
             ("阿杰", "售前", 75.0, 0.55, 0.03),
-            ("可可", "售前", 16.0, 0.45, 0.02),
-            ("小鱼", "售前", 24.0, 0.45, 0.02),
+            ("可可", "售前", 10.0, 0.45, 0.02),
+            ("小鱼", "售前", 14.0, 0.45, 0.02),
             ("大白", "售后", *_NORMAL),
-            ("豆豆", "售后", 22.0, 0.45, 0.02),
+            ("豆豆", "售后", 13.0, 0.45, 0.02),
         ),
-        bursts=6,
+        bursts=40,
+        refusal_share=0.025,
     ),
     # Small shop, answers fine, but collects too few ratings for satisfaction to be assessed.
     ShopSpec(
@@ -734,10 +738,11 @@ DEMO_SHOPS: tuple[ShopSpec, ...] = (
         understaffed=False,
         agents=(
             ("桃子", "售前", *_NORMAL),
-            ("阿福", "售前", 18.0, 0.45, 0.02),
-            ("小满", "售后", 22.0, 0.45, 0.02),
+            ("阿福", "售前", 10.0, 0.45, 0.02),
+            ("小满", "售后", 13.0, 0.45, 0.02),
         ),
-        bursts=4,
+        bursts=30,
+        refusal_share=0.0,
     ),
 )
 
@@ -892,12 +897,13 @@ def _bursts(
     rng: np.random.Generator,
     shop: int,
     n_bursts: int,
+    share: float,
     names: _BuyerNames,
     agents: np.ndarray,
     cat: _Catalogue,
     window: tuple[int, int],
 ) -> tuple[list[_Msgs], list[tuple[int, int, int]]]:
-    """Marketing bursts of 5-7 consecutive agent messages; about 2/3 end in a refusal.
+    """Marketing bursts of 5-7 consecutive agent messages; ``share`` of them end in a refusal.
 
     Returns the message blocks and refusal rows (shop, buyer, ts).
     """
@@ -912,7 +918,7 @@ def _bursts(
         text = rng.permutation(cat.pools["marketing"])[:k]
         rows = [(x, AGENT, agent, y) for x, y in zip(ts, text, strict=True)]
         blocks.append(_manual(shop, buyer, rows))
-        if b % 3 != 2:
+        if b < round(n_bursts * share):
             refusals.append((shop, buyer, int(ts[-1] + rng.integers(30, 1800))))
     return blocks, refusals
 
@@ -1076,7 +1082,9 @@ def _special_chats(
         test_buyer = names.new(f"{spec.name}:测试")
         blocks.append(_test_chat(rng, s, test_buyer, int(staff.group_offset[s, 0]), cat, window))
         presale = staff.group_offset[s, 0] + np.arange(staff.group_count[s, 0])
-        bursts, refusals = _bursts(rng, s, spec.bursts, names, presale, cat, window)
+        bursts, refusals = _bursts(
+            rng, s, spec.bursts, spec.refusal_share, names, presale, cat, window
+        )
         blocks += bursts
         refusal_rows += refusals
     return blocks, refusal_rows
