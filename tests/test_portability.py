@@ -15,7 +15,10 @@ from kefu.rules.profile import load_profile
 
 
 def definitions(profile: str):
-    params = Params(load_profile(profile), dt.date(2024, 1, 8))
+    prof = load_profile(profile)
+    if profile == "1688":  # cover the idle-gap consultation split too
+        prof = prof.override(consultation_split="gap")
+    params = Params(prof, dt.date(2024, 1, 8))
     for name, definition in RELATIONS:
         yield name, definition(params)
     for level in LEVELS:

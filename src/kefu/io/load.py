@@ -185,6 +185,15 @@ def _blank_text(path: Path) -> bool:
     return small and path.suffix.lower() in TEXT_SUFFIXES and not path.read_bytes().strip()
 
 
+@dataclass(frozen=True)
+class _Staged:
+    """One input file, staged: a view of canonical values with each row's problem."""
+
+    view: str  # canonical columns, file_no, row_no, _field, _reason
+    raw: str  # the raw relation it reads (kept for the quarantine's records)
+    raw_value: str  # SQL over raw alias ``r``: the raw value of the field named in _field
+
+
 def _stage_file(
     engine: DuckDBEngine,
     table: str,
@@ -192,10 +201,11 @@ def _stage_file(
     file_no: int,
     tz: str,
     user_map: dict[str, str] | None,
-) -> None:
+) -> _Staged | None:
+    """Stage one file as a view (no copy): values are parsed where the rows are read."""
     raw_name = f"raw_{table}_{file_no}"
     if _blank_text(path):
-        return  # an empty text file holds no rows (and no header to check)
+        return None  # an empty text file holds no rows (and no header to check)
     headers = read_raw(engine, path, raw_name)
     found = map_headers(table, headers, user_map)
     missing = [c.name for c in TABLES[table] if c.required and c.name not in found]
@@ -221,76 +231,86 @@ def _stage_file(
             raw_values.append(f"WHEN {sql_str(col.name)} THEN {text.replace(raw, 'r.' + raw)}")
     field_sql = " ".join(f"WHEN {c} THEN {f}" for c, _, f in problems)
     reason_sql = " ".join(f"WHEN {c} THEN {r}" for c, r, _ in problems)
-    engine.execute(f"""
-        INSERT INTO stage_{table}
-        SELECT {", ".join(outer)}, {file_no} AS file_no, row_no,
-               {f"CASE {field_sql} END" if problems else "NULL"} AS _field,
-               {f"CASE {reason_sql} END" if problems else "NULL"} AS _reason,
-               NULL AS _value, NULL AS _record, FALSE AS _dup
-        FROM (SELECT {", ".join(inner)} FROM {raw_name}) AS v
-    """)
-    # The raw value and the whole raw row go with each quarantined row; only they pay for it.
-    if problems:
-        engine.execute(f"""
-            UPDATE stage_{table} AS s
-            SET _record = CAST(to_json(r) AS VARCHAR),
-                _value = CASE s._field {" ".join(raw_values)} END
-            FROM {raw_name} AS r
-            WHERE s.file_no = {file_no} AND s._field IS NOT NULL AND s.row_no = r.row_no
-        """)
-    engine.drop(raw_name)
-    engine.drop(f"{raw_name}_in")
-
-
-def _create_stage(engine: DuckDBEngine, table: str) -> None:
-    engine.materialize(
-        f"stage_{table}",
-        f"SELECT *, CAST(NULL AS VARCHAR) AS _field, CAST(NULL AS VARCHAR) AS _reason, "
-        f"CAST(NULL AS VARCHAR) AS _value, CAST(NULL AS VARCHAR) AS _record, "
-        f"FALSE AS _dup "
-        f"FROM ({empty_table_sql(table)}) AS e",
+    view = f"stage_{table}_{file_no}"
+    engine.view(
+        view,
+        f"""SELECT {", ".join(outer)}, {file_no} AS file_no, row_no,
+               {f"CASE {field_sql} END" if problems else "CAST(NULL AS VARCHAR)"} AS _field,
+               {f"CASE {reason_sql} END" if problems else "CAST(NULL AS VARCHAR)"} AS _reason
+            FROM (SELECT {", ".join(inner)} FROM {raw_name}) AS v""",
     )
+    raw_value = f"CASE s._field {' '.join(raw_values)} END" if raw_values else "NULL"
+    return _Staged(view, raw_name, raw_value)
 
 
-def _finish(engine: DuckDBEngine, table: str, count: TableCount) -> None:
-    """Split the stage into the canonical table, quarantine and duplicates."""
-    cols = ", ".join(c.name for c in (*TABLES[table], *PROVENANCE))
+def _duplicates(engine: DuckDBEngine, table: str) -> str | None:
+    """Table of the repeated copies of a ``msg_id`` within a shop (the first is kept)."""
+    if table != "messages":
+        return None
     stage = f"stage_{table}"
-    if table == "messages":
-        # A repeated msg_id within a shop is the same message exported twice: keep the
-        # first. Only the repeated keys are ranked, so the common case costs one hash pass.
-        engine.execute(f"""
-            UPDATE {stage} AS s SET _dup = TRUE
-            FROM (
-              SELECT file_no, row_no, ROW_NUMBER() OVER (
+    name = f"dups_{table}"
+    # Only the repeated keys are ranked, so the common case costs one hash aggregate.
+    engine.materialize(
+        name,
+        f"""SELECT file_no, row_no, msg_id FROM (
+              SELECT file_no, row_no, msg_id, ROW_NUMBER() OVER (
                        PARTITION BY shop_id, msg_id ORDER BY file_no, row_no) AS copy
               FROM {stage}
               WHERE _field IS NULL AND (shop_id, msg_id) IN (
                 SELECT (shop_id, msg_id) FROM {stage}
                 WHERE msg_id IS NOT NULL AND _field IS NULL
                 GROUP BY shop_id, msg_id HAVING COUNT(*) > 1)
-            ) AS d
-            WHERE d.copy > 1 AND s.file_no = d.file_no AND s.row_no = d.row_no
-        """)
-    engine.view(table, f"SELECT {cols} FROM {stage} WHERE _field IS NULL AND NOT _dup")
-    count.read = int(engine.scalar(f"SELECT COUNT(*) FROM {stage}"))
-    count.accepted = int(engine.scalar(f"SELECT COUNT(*) FROM {table}"))
-    count.quarantined = int(engine.scalar(f"SELECT COUNT(*) FROM {stage} WHERE _field IS NOT NULL"))
-    count.duplicates = count.read - count.accepted - count.quarantined
+            ) AS ranked WHERE copy > 1""",
+    )
+    return name
 
 
-def _quarantine_rows(engine: DuckDBEngine, table: str, files: list[str]) -> pa.Table:
+def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: TableCount) -> None:
+    """Name the canonical relation: the staged rows without problems and without repeats."""
+    cols = ", ".join(c.name for c in (*TABLES[table], *PROVENANCE))
+    stage = f"stage_{table}"
+    empty = (
+        "SELECT *, CAST(NULL AS VARCHAR) AS _field, CAST(NULL AS VARCHAR) AS _reason "
+        f"FROM ({empty_table_sql(table)}) AS e"
+    )
+    engine.view(stage, " UNION ALL ".join(f"SELECT * FROM {s.view}" for s in staged) or empty)
+    read, quarantined = (
+        engine.query(f"SELECT COUNT(*), COUNT(*) FILTER (WHERE _field IS NOT NULL) FROM {stage}")
+        .to_pylist()[0]
+        .values()
+    )
+    dups = _duplicates(engine, table) if read else None
+    count.read, count.quarantined = int(read), int(quarantined)
+    count.duplicates = int(engine.scalar(f"SELECT COUNT(*) FROM {dups}")) if dups else 0
+    count.accepted = count.read - count.quarantined - count.duplicates
+    accepted = f"SELECT {cols} FROM {stage} WHERE _field IS NULL"
+    if count.duplicates:
+        accepted += f" AND (file_no, row_no) NOT IN (SELECT (file_no, row_no) FROM {dups})"
+    engine.view(table, accepted)
+
+
+def _quarantine_rows(
+    engine: DuckDBEngine, table: str, staged: list[_Staged], files: list[str]
+) -> pa.Table:
+    """Every row not used, with its file, row, field, reason, raw value and raw record."""
     names = "CASE file_no " + " ".join(f"WHEN {i} THEN {sql_str(f)}" for i, f in enumerate(files))
-    dup = "_dup"
-    dup_value = "msg_id" if table == "messages" else "NULL"
+    invalid = [
+        f"""SELECT s.file_no, s.row_no, 'invalid' AS kind, s._field AS field, s._reason AS reason,
+                   {st.raw_value} AS value, CAST(to_json(r) AS VARCHAR) AS record
+            FROM {st.view} AS s JOIN {st.raw} AS r ON r.row_no = s.row_no
+            WHERE s._field IS NOT NULL"""
+        for st in staged
+    ]
+    if table == "messages":
+        invalid.append(
+            f"""SELECT file_no, row_no, 'duplicate', 'msg_id',
+                       'duplicate msg_id: the first copy is kept', msg_id, NULL
+                FROM dups_{table}"""
+        )
     return engine.query(f"""
-        SELECT {sql_str(table)} AS "table",
-               CASE WHEN _field IS NOT NULL THEN 'invalid' ELSE 'duplicate' END AS kind,
-               {names} END AS file, row_no AS "row",
-               COALESCE(_field, 'msg_id') AS field,
-               COALESCE(_reason, 'duplicate msg_id: the first copy is kept') AS reason,
-               COALESCE(_value, {dup_value}) AS value, _record AS record
-        FROM stage_{table} WHERE _field IS NOT NULL OR {dup}
+        SELECT {sql_str(table)} AS "table", kind, {names} END AS file, row_no AS "row",
+               field, reason, value, record
+        FROM ({" UNION ALL ".join(invalid)}) AS q
         ORDER BY file_no, row_no
     """).cast(QUARANTINE_SCHEMA)
 
@@ -302,9 +322,11 @@ def load_inputs(
     user_map: dict[str, str] | None = None,
     on_file: Callable[[str, str], None] | None = None,
 ) -> LoadReport:
-    """Load every canonical table from its files (missing tables are created empty).
+    """Name every canonical table over its files (a table with no file is empty).
 
-    ``on_file(table, path)`` is told each file as it is read, for progress display.
+    Nothing is copied: each table is a view that parses and checks rows as they are read,
+    so a Parquet column a figure does not need is never read. ``on_file(table, path)`` is
+    told each file as it is staged, for progress display.
     """
     counts: dict[str, TableCount] = {}
     quarantines = []
@@ -312,13 +334,15 @@ def load_inputs(
         files = [str(f) for f in inputs.get(table, [])]
         count = TableCount(table, files=files)
         counts[table] = count
-        _create_stage(engine, table)
+        staged = []
         for file_no, path in enumerate(files):
             if on_file:
                 on_file(table, path)
-            _stage_file(engine, table, Path(path), file_no, timezone, user_map)
-        _finish(engine, table, count)
+            one = _stage_file(engine, table, Path(path), file_no, timezone, user_map)
+            if one is not None:
+                staged.append(one)
+        _finish(engine, table, staged, count)
         if count.quarantined or count.duplicates:
-            quarantines.append(_quarantine_rows(engine, table, files))
+            quarantines.append(_quarantine_rows(engine, table, staged, files))
     quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
     return LoadReport(counts, quarantine)

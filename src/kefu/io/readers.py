@@ -110,7 +110,7 @@ def read_raw(engine: DuckDBEngine, path: Path, name: str) -> list[str]:
         elif fmt == "xlsx":
             table = _xlsx_table(path)
             engine.register(f"{name}_in", table)
-            engine.materialize(name, f"SELECT *, rowid + 1 AS row_no FROM {name}_in")
+            engine.view(name, f"SELECT *, rowid + 1 AS row_no FROM {name}_in")
         else:
             text_path = _utf8_copy(path)
             if fmt == "csv":
@@ -121,8 +121,9 @@ def read_raw(engine: DuckDBEngine, path: Path, name: str) -> list[str]:
                 )
             else:
                 source = f"read_json({sql_str(str(text_path))}, format = 'auto', records = true)"
+            # Copied once: a table keeps file order in its rowid, which gives row numbers.
             engine.materialize(f"{name}_in", f"SELECT * FROM {source}")
-            engine.materialize(name, f"SELECT *, rowid + 1 AS row_no FROM {name}_in")
+            engine.view(name, f"SELECT *, rowid + 1 AS row_no FROM {name}_in")
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"{path}: cannot read as {fmt.upper()}: {first}") from None

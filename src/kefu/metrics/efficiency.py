@@ -11,7 +11,6 @@ it. Lines: ≥ 50 consultations, mean handling ≤ 5 minutes, ≥ 20 proactive c
 from __future__ import annotations
 
 from kefu.metrics.params import Params, sql_ts
-from kefu.metrics.rounds import STREAM_ORDER
 
 
 def agent_days(p: Params) -> str:
@@ -22,14 +21,12 @@ def agent_days(p: Params) -> str:
     proactive_min = int(p["agent_proactive_min"])  # type: ignore[call-overload]
     return f"""
     WITH human AS (
-      SELECT *, ROW_NUMBER() OVER (
-                  PARTITION BY shop_id, buyer_id, consultation {STREAM_ORDER}) AS pos
-      FROM stream_events
+      SELECT * FROM stream_events
       WHERE sender IN ('buyer', 'agent') AND NOT own_account
     ), consultations AS (
-      SELECT shop_id, buyer_id, consultation, ts AS opened_ts,
-             sender AS opener_sender, agent_id AS opener_agent
-      FROM human WHERE pos = 1
+      SELECT shop_id, buyer_id, consultation, MIN(ts) AS opened_ts,
+             MIN_BY(sender || ':' || COALESCE(agent_id, ''), pos) AS opener
+      FROM human GROUP BY shop_id, buyer_id, consultation
     ), handled AS (
       SELECT h.shop_id, h.agent_id, h.buyer_id, h.consultation,
              MAX(h.ts) AS last_ts
@@ -38,7 +35,7 @@ def agent_days(p: Params) -> str:
     ), per_consultation AS (
       SELECT h.shop_id, h.agent_id, CAST(c.opened_ts AS DATE) AS day,
              date_diff('millisecond', c.opened_ts, h.last_ts) / 1000.0 AS handling_s,
-             (c.opener_sender = 'agent' AND c.opener_agent = h.agent_id) AS proactive
+             (c.opener = 'agent:' || h.agent_id) AS proactive
       FROM handled AS h
       JOIN consultations AS c
         ON c.shop_id = h.shop_id AND c.buyer_id = h.buyer_id

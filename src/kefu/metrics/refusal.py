@@ -14,22 +14,35 @@ rate stays a share of prompts.
 from __future__ import annotations
 
 from kefu.metrics.params import Params, sql_ts
-from kefu.metrics.rounds import STREAM, STREAM_ORDER
+from kefu.metrics.rounds import STREAM, shop_side
 
 
 def refusal_prompts(p: Params) -> str:
-    """One row per prompt (F1), from ``stream_events``; own-account streams excluded (R3)."""
+    """One row per prompt (F1), from ``stream_events``; own-account streams excluded (R3).
+
+    A run is the shop messages sharing a buyer count ``b``; their shop counts ``s`` are
+    consecutive, so the prompting message is the one with ``s = first + length - 1``.
+    """
     run = int(p["refusal_run_length"])  # type: ignore[call-overload]
-    senders = "('agent', 'bot')" if p["refusal_counts_bot"] else "('agent')"
+    senders = shop_side(p)
     return f"""
-    SELECT shop_id, buyer_id, agent_id, ts,
-           LEAD(ts) OVER ({STREAM} {STREAM_ORDER}) AS next_prompt_ts
-    FROM (
-      SELECT *, ROW_NUMBER() OVER (PARTITION BY shop_id, buyer_id, b {STREAM_ORDER}) AS nth
+    WITH runs AS (
+      SELECT shop_id, buyer_id, b, MIN(s) AS first_s
       FROM stream_events
       WHERE sender IN {senders} AND NOT own_account
-    ) AS shop_side
-    WHERE nth = {run}
+      GROUP BY shop_id, buyer_id, b
+      HAVING COUNT(*) >= {run}
+    ), prompts AS (
+      SELECT e.shop_id, e.buyer_id, e.agent_id, e.ts, e.pos
+      FROM stream_events AS e
+      JOIN runs AS r
+        ON e.shop_id = r.shop_id AND e.buyer_id = r.buyer_id AND e.b = r.b
+       AND e.s = r.first_s + {run - 1}
+      WHERE e.sender IN {senders}
+    )
+    SELECT shop_id, buyer_id, agent_id, ts,
+           LEAD(ts) OVER ({STREAM} ORDER BY pos) AS next_prompt_ts
+    FROM prompts
     """
 
 

@@ -20,24 +20,33 @@ STREAM = "PARTITION BY shop_id, buyer_id"
 STREAM_ORDER = "ORDER BY ts, seq, file_no, row_no"
 
 
-def stream_events(p: Params) -> str:
-    """Every message before the window end, with its stream position.
+def shop_side(p: Params) -> str:
+    """F1's shop messages: agents, and auto-replies when ``refusal_counts_bot`` (assumed)."""
+    return "('agent', 'bot')" if p["refusal_counts_bot"] else "('agent')"
 
-    Columns added: ``k`` — agent messages strictly before this one in the stream (R4);
-    ``b`` — buyer messages up to and including this one (used by F1);
-    ``own_account`` — the buyer is one of the shop's own accounts (R3);
-    ``consultation`` — the consultation key (P3): the local day, or a running number of
-    idle gaps when the profile splits on gaps.
+
+def stream_events(p: Params) -> str:
+    """Every message before the window end, with its place in its stream.
+
+    One sort of each stream (T3) yields every running count the definitions need:
+    ``pos`` — the message's position in the stream; ``k`` — agent messages strictly before
+    it (R4); ``b`` — buyer messages up to and including it, and ``s`` — shop messages up to
+    and including it (F1); ``own_account`` — the buyer is one of the shop's own accounts
+    (R3); ``consultation`` — the consultation key (P3): the local day as a day number, or a
+    running count of idle gaps when the profile splits on gaps.
     """
     is_agent = "CASE WHEN sender = 'agent' THEN 1 ELSE 0 END"
     is_buyer = "CASE WHEN sender = 'buyer' THEN 1 ELSE 0 END"
+    is_shop = f"CASE WHEN sender IN {shop_side(p)} THEN 1 ELSE 0 END"
     frame = f"({STREAM} {STREAM_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
     base = f"""
     SELECT e.*, (a.account IS NOT NULL) AS own_account
     FROM (
-      SELECT shop_id, buyer_id, agent_id, sender, ts, seq, file_no, row_no,
+      SELECT shop_id, buyer_id, agent_id, sender, ts,
+             ROW_NUMBER() OVER ({STREAM} {STREAM_ORDER}) AS pos,
              SUM({is_agent}) OVER {frame} - {is_agent} AS k,
-             SUM({is_buyer}) OVER {frame} AS b
+             SUM({is_buyer}) OVER {frame} AS b,
+             SUM({is_shop}) OVER {frame} AS s
       FROM messages
       WHERE ts < {sql_ts(p.window_end)}
     ) AS e
@@ -45,16 +54,19 @@ def stream_events(p: Params) -> str:
       ON a.shop_id = e.shop_id AND a.account = e.buyer_id
     """
     if p["consultation_split"] == "day":
-        return f"SELECT *, CAST(CAST(ts AS DATE) AS VARCHAR) AS consultation FROM ({base}) AS e"
+        day = "date_diff('day', DATE '2000-01-01', CAST(ts AS DATE))"
+        return f"SELECT *, {day} AS consultation FROM ({base}) AS e"
     gap = int(p["consultation_gap_s"])  # type: ignore[call-overload]
     human = "sender IN ('buyer', 'agent')"
+    by_pos = f"{STREAM} ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND"
     return f"""
-    SELECT *, CAST(SUM(opens) OVER {frame} AS VARCHAR) AS consultation FROM (
+    SELECT shop_id, buyer_id, agent_id, sender, ts, pos, k, b, s, own_account,
+           SUM(opens) OVER ({by_pos} CURRENT ROW) AS consultation
+    FROM (
       SELECT *, CASE WHEN {human} AND (prev_ts IS NULL
                      OR date_diff('second', prev_ts, ts) > {gap}) THEN 1 ELSE 0 END AS opens
-      FROM (SELECT *, MAX(CASE WHEN {human} THEN ts END) OVER (
-                {STREAM} {STREAM_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-            ) AS prev_ts FROM ({base}) AS e0) AS e1) AS e2
+      FROM (SELECT *, MAX(CASE WHEN {human} THEN ts END) OVER ({by_pos} 1 PRECEDING) AS prev_ts
+            FROM ({base}) AS e0) AS e1) AS e2
     """
 
 
