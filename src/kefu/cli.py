@@ -15,6 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kefu.api import Result, assess
+from kefu.importers.commands import import_cmd
 from kefu.io.discover import discover_inputs
 from kefu.io.readers import InputError
 from kefu.rules.profile import ProfileError, load_profile
@@ -231,3 +232,6 @@ def profiles_list() -> None:
 
 def main() -> None:  # pragma: no cover - entry point
     sys.exit(app())
+
+
+app.command("import")(import_cmd)

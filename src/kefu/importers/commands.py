@@ -1,0 +1,125 @@
+"""``kefu import <format> <files…> --out <dir>``: real exports → canonical Parquet.
+
+Registered on kefu's CLI in ``kefu.cli``; ``run_import`` is the same import for Python
+callers. Bad input ends in one line naming the file and the problem (``InputError``
+through the CLI's ``user_errors``), never a stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from kefu.importers.common import ImportReport
+
+FORMATS = ("qianniu-json", "qianniu-xlsx", "twcs")
+#: The profile to assess each format's import with.
+PROFILE_HINT = {"twcs": "twcs", "qianniu-json": "taobao", "qianniu-xlsx": "taobao"}
+
+
+def run_import(
+    fmt: str,
+    files: list[Path],
+    out: Path,
+    accounts: list[str] | None = None,
+    prefixes: list[str] | None = None,
+    bot_markers: list[str] | None = None,
+    shop: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Import ``files`` of format ``fmt`` into ``out``; the API behind ``kefu import``."""
+    from kefu.importers.qianniu import DEFAULT_BOT_MARKERS, DEFAULT_PREFIXES, ShopAccounts
+    from kefu.importers.twcs import import_twcs
+    from kefu.io.readers import InputError
+
+    if fmt not in FORMATS:
+        raise InputError(f"unknown import format {fmt!r} (known: {', '.join(FORMATS)})")
+    if fmt == "twcs":
+        if accounts or shop or bot_markers or prefixes:
+            raise InputError(
+                "twcs: --account, --prefix, --bot-marker and --shop are for Qianniu exports"
+            )
+        return import_twcs(files, out, on_step)
+    from kefu.importers.qianniu import import_qianniu
+
+    options = ShopAccounts(
+        main=tuple(accounts or ()),
+        prefixes=tuple(prefixes) if prefixes is not None else DEFAULT_PREFIXES,
+        bot_markers=(*DEFAULT_BOT_MARKERS, *(bot_markers or ())),
+        shop=shop,
+    )
+    return import_qianniu(fmt, files, out, options, on_step)
+
+
+def _print_report(report: ImportReport, out: Path, lang: str) -> None:
+    from kefu.cli import console
+
+    zh = lang == "zh"
+    console.print(report.line(lang))
+    for reason, n in report.reasons.items():
+        console.print(f"[dim]  {'隔离' if zh else 'quarantined'} {n}: {reason}[/]")
+    for warning in report.warnings:
+        console.print(f"[yellow]{warning}[/]")
+    files = ", ".join(str(p) for p in report.written)
+    console.print(f"[dim]{'已写入' if zh else 'wrote'} {files}[/]")
+    profile = PROFILE_HINT[report.fmt]
+    hint = f"kefu assess {out}" + (f" --profile {profile}" if profile != "taobao" else "")
+    console.print(f"{'下一步' if zh else 'next'}: {hint}")
+
+
+def import_cmd(
+    fmt: Annotated[str, typer.Argument(help="qianniu-json, qianniu-xlsx or twcs.")],
+    files: Annotated[list[Path], typer.Argument(help="Export files.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the canonical Parquet and quarantine.")
+    ] = Path("kefu-import"),
+    account: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--account",
+            "-a",
+            help="The shop's main account (repeatable); NAME:sub are its sub-accounts. "
+            "Without it, main accounts are read from senders written shop:name.",
+        ),
+    ] = None,
+    prefix: Annotated[
+        list[str] | None,
+        typer.Option("--prefix", help="Site prefix removed from account ids (default cntaobao)."),
+    ] = None,
+    bot_marker: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--bot-marker",
+            help="Text that marks a bot message, e.g. your welcome message (added to "
+            "自动回复, [自动回复], 【自动回复】).",
+        ),
+    ] = None,
+    shop: Annotated[
+        str | None, typer.Option("--shop", help="Shop id (Qianniu; default: the main account).")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Output language: en or zh.")] = "en",
+) -> None:
+    """Import real exports (Qianniu chat records, Twitter support threads) for kefu assess."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from kefu.cli import err, user_errors
+
+    with user_errors():
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task("importing", total=None)
+            report = run_import(
+                fmt,
+                files,
+                out,
+                account,
+                prefix,
+                bot_marker,
+                shop,
+                on_step=lambda text: progress.update(task, description=text),
+            )
+        _print_report(report, out, lang)
