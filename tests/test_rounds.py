@@ -116,6 +116,19 @@ class TestDailyWindowAndLimit:
         assert (s["rounds"], s["rounds_responded"], s["response_s"]) == (1, 0, 120.0)
         assert rounds_of(r)[0]["outcome"] == "after_midnight"
 
+    def test_r4_r6_question_left_open_at_midnight_then_asked_again(self, run):
+        """R4 + R6 (interpretation, assumed): the round is missed at 24:00; the buyer's next
+        question on a later day opens a new round, and the answer belongs to it."""
+        rows = [msg("a", "buyer", "23:00:00"), msg("a", "buyer", "2024-01-08T10:00:00"),
+                msg("a", "agent", "2024-01-08T10:00:30", "x1")]  # fmt: skip
+        r = run(rows, as_of="2024-01-09")
+        assert [(x["outcome"], x["wait_s"]) for x in rounds_of(r)] == [
+            ("unanswered", None), ("responded", 30.0)]  # fmt: skip
+        assert (shop_row(r)["rounds"], shop_row(r)["first_response_s"]) == (2, 30.0)
+        literal = run(rows, profile=kefu.load_profile("taobao").override(reply_same_day=False),
+                      as_of="2024-01-09")  # fmt: skip
+        assert [x["wait_s"] for x in rounds_of(literal)] == [39630.0]
+
     def test_r6_same_day_condition_can_be_dropped(self, run):
         prof = kefu.load_profile("taobao").override(reply_same_day=False)
         r = run([msg("a", "buyer", "23:59:00"), msg("a", "agent", "2024-01-08T00:01:00", "x1")],
@@ -160,9 +173,17 @@ class TestTime:
         assert outcomes["b"] == "outside_window" and "d" not in outcomes
 
     def test_t2_round_begun_before_the_window_is_not_counted_when_answered_inside(self, run):
-        r = run([msg("a", "buyer", "2023-12-08T23:59:00"), msg("a", "buyer", "2023-12-09T09:00:00"),
-                 msg("a", "agent", "2023-12-09T09:00:10", "x1")])  # fmt: skip
-        assert shop_row(r)["rounds"] == 0
+        """T2: a round that began before the window is not counted, even if answered inside."""
+        rows = [msg("a", "buyer", "2023-12-08T23:59:00"), msg("a", "buyer", "2023-12-08T23:59:30"),
+                msg("a", "agent", "2023-12-09T00:00:10", "x1")]  # fmt: skip
+        assert shop_row(run(rows))["rounds"] == 0
+        # Without R6's same-day condition a round spans days (literal R4): the question in
+        # the window continues the round begun before it.
+        literal = kefu.load_profile("taobao").override(reply_same_day=False)
+        rows = [msg("a", "buyer", "2023-12-08T23:59:00"), msg("a", "buyer", "2023-12-09T09:00:00"),
+                msg("a", "agent", "2023-12-09T09:00:10", "x1")]  # fmt: skip
+        assert shop_row(run(rows, profile=literal))["rounds"] == 0
+        assert shop_row(run(rows))["rounds"] == 1  # same-day rule: a new round on 12-09
 
     def test_t3_equal_timestamps_keep_file_order(self, run):
         """T3: buyer then agent in the same second is an answer in 0 s; the reverse is not."""

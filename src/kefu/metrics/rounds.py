@@ -86,21 +86,43 @@ def rounds(p: Params) -> str:
     rate_hours = in_clock_window("start_ts", p.clock_window("response_window"))
     time_hours = in_clock_window("start_ts", p.clock_window("response_time_window"))
     start, end = sql_ts(p.window_start), sql_ts(p.window_end)
+    day = "date_diff('day', DATE '2000-01-01', CAST(ts AS DATE))"
+    part, by_part = (day, f", {day}") if p["reply_same_day"] else ("0", "")
+    stream_order = "PARTITION BY x.shop_id, x.buyer_id ORDER BY x.k, x.part"
     return f"""
-    WITH grouped AS (
-      SELECT shop_id, buyer_id, k AS round_no,
-             MIN(ts) FILTER (WHERE sender = 'buyer') AS start_ts,
-             COUNT(*) FILTER (WHERE sender = 'buyer') AS buyer_messages,
+    WITH parts AS (
+      SELECT shop_id, buyer_id, k, {part} AS part,
+             MIN(ts) AS start_ts, COUNT(*) AS buyer_messages,
+             MIN(agent_id) AS addressed_agent, MIN(consultation) AS consultation,
+             BOOL_OR(own_account) AS own_account
+      FROM stream_events WHERE sender = 'buyer'
+      GROUP BY shop_id, buyer_id, k{by_part}
+    ), replies AS (
+      SELECT shop_id, buyer_id, k,
              MIN(ts) FILTER (WHERE sender = 'agent') AS answer_ts,
              MAX(agent_id) FILTER (WHERE sender = 'agent') AS answer_agent,
-             MIN(agent_id) FILTER (WHERE sender = 'buyer') AS addressed_agent,
-             MIN(consultation) FILTER (WHERE sender = 'buyer') AS consultation,
-             MIN(ts) FILTER (WHERE sender = 'bot') AS first_bot_ts,
-             MAX(ts) FILTER (WHERE sender = 'bot') AS last_bot_ts,
-             BOOL_OR(own_account) AS own_account
-      FROM stream_events
+             MAX(ts) FILTER (WHERE sender = 'bot') AS last_bot_ts
+      FROM stream_events WHERE sender IN ('agent', 'bot')
       GROUP BY shop_id, buyer_id, k
-      HAVING COUNT(*) FILTER (WHERE sender = 'buyer') > 0
+    ), placed AS (
+      SELECT x.*, r.answer_ts AS group_answer_ts, r.answer_agent AS group_answer_agent,
+             r.last_bot_ts,
+             ROW_NUMBER() OVER ({stream_order}) AS round_no,
+             LEAD(x.k) OVER ({stream_order}) AS next_k,
+             LAG(x.consultation) OVER ({stream_order}) AS prev_consultation
+      FROM parts AS x
+      LEFT JOIN replies AS r
+        ON r.shop_id = x.shop_id AND r.buyer_id = x.buyer_id AND r.k = x.k
+    ), grouped AS (
+      -- The answer closes the last part of its group: a question left open at midnight is
+      -- missed (R6), and the buyer's next question on a later day is a round of its own.
+      SELECT *,
+             CASE WHEN next_k IS NULL OR next_k <> k THEN group_answer_ts END AS answer_ts,
+             CASE WHEN next_k IS NULL OR next_k <> k THEN group_answer_agent END
+               AS answer_agent,
+             (prev_consultation IS NULL OR prev_consultation <> consultation)
+               AS first_of_consultation
+      FROM placed
     ), timed AS (
       SELECT *,
              COALESCE(answer_agent, addressed_agent) AS agent_id,
@@ -122,11 +144,6 @@ def rounds(p: Params) -> str:
              (in_window AND in_time_hours AND NOT own_account
               AND answer_ts IS NOT NULL AND wait_s <= {cap}) AS in_average
       FROM timed
-    ), firsts AS (
-      SELECT *,
-             round_no = MIN(round_no) OVER (
-                 PARTITION BY shop_id, buyer_id, consultation) AS first_of_consultation
-      FROM judged
     )
     SELECT shop_id, buyer_id, round_no, consultation, agent_id, answer_agent,
            start_ts, answer_ts, wait_s, buyer_messages, day, hour, in_window,
@@ -145,7 +162,7 @@ def rounds(p: Params) -> str:
                 WHEN wait_s > {cap} THEN 'over_cap'
                 WHEN NOT in_time_hours THEN 'outside_time_window'
                 ELSE NULL END AS time_note
-    FROM firsts
+    FROM judged
     """
 
 
