@@ -158,8 +158,9 @@ def _value_expr(col: Column, raw: str, raw_type: str, tz: str) -> str:
 def _problem(col: Column) -> tuple[str, str] | None:
     """(condition, reason SQL) for a row this column makes unusable.
 
-    The condition reads the staged value ``v_<col>`` and the flag ``g_<col>`` (a non-blank
-    raw value was given), computed once per row by the inner query of ``_stage_file``.
+    The condition reads the staged value ``v_<col>`` and, for parsed kinds, the flag
+    ``g_<col>`` (a non-blank raw value was given), computed once per row by the inner query
+    of ``_stage_file``.
     """
     reasons = {
         "sender": "'unknown sender (buyer, agent, bot or system)'",
@@ -167,7 +168,8 @@ def _problem(col: Column) -> tuple[str, str] | None:
         "score": "'score is not 1-5 or a label 很满意…很不满意'",
         "int": "'not an integer'",
     }
-    given, value = f"g_{col.name}", f"v_{col.name}"
+    value = f"v_{col.name}"
+    given = f"({value} IS NOT NULL)" if col.kind in ("id", "text") else f"g_{col.name}"
     checks = []
     if col.required:
         checks.append((f"NOT {given}", "'missing'"))
@@ -185,6 +187,10 @@ def _blank_text(path: Path) -> bool:
     return small and path.suffix.lower() in TEXT_SUFFIXES and not path.read_bytes().strip()
 
 
+#: Columns left out of the checked copy: read from the input only when shown (transcripts).
+HEAVY = {"messages": ("text",)}
+
+
 @dataclass(frozen=True)
 class _Staged:
     """One input file, staged: a view of canonical values with each row's problem."""
@@ -192,6 +198,7 @@ class _Staged:
     view: str  # canonical columns, file_no, row_no, _field, _reason
     raw: str  # the raw relation it reads (kept for the quarantine's records)
     raw_value: str  # SQL over raw alias ``r``: the raw value of the field named in _field
+    heavy: dict[str, str]  # heavy column → SQL over the raw relation (no checks)
 
 
 def _stage_file(
@@ -216,6 +223,7 @@ def _stage_file(
         )
     types = dict(engine.columns(raw_name))
     inner, outer, problems, raw_values = ["row_no"], [], [], []
+    heavy: dict[str, str] = {}
     for col in TABLES[table]:
         if col.name not in found:
             outer.append(f"CAST(NULL AS {col.sql_type}) AS {col.name}")
@@ -223,7 +231,10 @@ def _stage_file(
         raw = '"' + found[col.name].replace('"', '""') + '"'
         text = _as_text(raw, types[found[col.name]])
         inner.append(f"{_value_expr(col, raw, types[found[col.name]], tz)} AS v_{col.name}")
-        inner.append(f"(NULLIF(trim({text}), '') IS NOT NULL) AS g_{col.name}")
+        if col.name in HEAVY.get(table, ()):
+            heavy[col.name] = _value_expr(col, raw, types[found[col.name]], tz)
+        if col.kind not in ("id", "text"):  # an id's value is its trimmed text, NULL if blank
+            inner.append(f"({text} IS NOT NULL AND trim({text}) <> '') AS g_{col.name}")
         outer.append(f"CAST(v_{col.name} AS {col.sql_type}) AS {col.name}")
         problem = _problem(col)
         if problem:
@@ -240,53 +251,65 @@ def _stage_file(
             FROM (SELECT {", ".join(inner)} FROM {raw_name}) AS v""",
     )
     raw_value = f"CASE s._field {' '.join(raw_values)} END" if raw_values else "NULL"
-    return _Staged(view, raw_name, raw_value)
+    return _Staged(view, raw_name, raw_value, heavy)
 
 
-def _duplicates(engine: DuckDBEngine, table: str) -> str | None:
-    """Table of the repeated copies of a ``msg_id`` within a shop (the first is kept)."""
-    if table != "messages":
-        return None
-    stage = f"stage_{table}"
-    name = f"dups_{table}"
-    # Only the repeated keys are ranked, so the common case costs one hash aggregate.
+def _duplicates(engine: DuckDBEngine, table: str) -> int:
+    """Table ``dups_<table>``: repeated copies of a ``msg_id`` within a shop (the first is kept).
+
+    Only the repeated keys are ranked, so the common case costs one hash aggregate.
+    """
+    checked = f"checked_{table}"
     engine.materialize(
-        name,
-        f"""SELECT file_no, row_no, msg_id FROM (
-              SELECT file_no, row_no, msg_id, ROW_NUMBER() OVER (
-                       PARTITION BY shop_id, msg_id ORDER BY file_no, row_no) AS copy
-              FROM {stage}
-              WHERE _field IS NULL AND (shop_id, msg_id) IN (
-                SELECT (shop_id, msg_id) FROM {stage}
-                WHERE msg_id IS NOT NULL AND _field IS NULL
-                GROUP BY shop_id, msg_id HAVING COUNT(*) > 1)
+        f"dups_{table}",
+        f"""WITH keys AS (
+              SELECT shop_id, msg_id FROM {checked}
+              WHERE msg_id IS NOT NULL AND _field IS NULL
+              GROUP BY shop_id, msg_id HAVING COUNT(*) > 1
+            )
+            SELECT file_no, row_no, msg_id FROM (
+              SELECT c.file_no, c.row_no, c.msg_id, ROW_NUMBER() OVER (
+                       PARTITION BY c.shop_id, c.msg_id ORDER BY c.file_no, c.row_no) AS copy
+              FROM {checked} AS c
+              JOIN keys AS k ON c.shop_id = k.shop_id AND c.msg_id = k.msg_id
+              WHERE c._field IS NULL
             ) AS ranked WHERE copy > 1""",
     )
-    return name
+    return int(engine.scalar(f"SELECT COUNT(*) FROM dups_{table}"))
 
 
 def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: TableCount) -> None:
-    """Name the canonical relation: the staged rows without problems and without repeats."""
-    cols = ", ".join(c.name for c in (*TABLES[table], *PROVENANCE))
+    """Check every row once, keep the result, and name the canonical relation over it.
+
+    The checked copy holds the canonical columns but the heavy ones (message text), which
+    stay in the input and are joined back by ``message_texts`` when a transcript is shown.
+    """
     stage = f"stage_{table}"
     empty = (
         "SELECT *, CAST(NULL AS VARCHAR) AS _field, CAST(NULL AS VARCHAR) AS _reason "
         f"FROM ({empty_table_sql(table)}) AS e"
     )
     engine.view(stage, " UNION ALL ".join(f"SELECT * FROM {s.view}" for s in staged) or empty)
+    light = [c.name for c in (*TABLES[table], *PROVENANCE) if c.name not in HEAVY.get(table, ())]
+    checked = f"checked_{table}"
+    engine.materialize(checked, f"SELECT {', '.join(light)}, _field, _reason FROM {stage}")
     read, quarantined = (
-        engine.query(f"SELECT COUNT(*), COUNT(*) FILTER (WHERE _field IS NOT NULL) FROM {stage}")
+        engine.query(f"SELECT COUNT(*), COUNT(*) FILTER (WHERE _field IS NOT NULL) FROM {checked}")
         .to_pylist()[0]
         .values()
     )
-    dups = _duplicates(engine, table) if read else None
     count.read, count.quarantined = int(read), int(quarantined)
-    count.duplicates = int(engine.scalar(f"SELECT COUNT(*) FROM {dups}")) if dups else 0
+    count.duplicates = _duplicates(engine, table) if table == "messages" and read else 0
     count.accepted = count.read - count.quarantined - count.duplicates
-    accepted = f"SELECT {cols} FROM {stage} WHERE _field IS NULL"
+    accepted = f"SELECT {', '.join('c.' + c for c in light)} FROM {checked} AS c"
     if count.duplicates:
-        accepted += f" AND (file_no, row_no) NOT IN (SELECT (file_no, row_no) FROM {dups})"
-    engine.view(table, accepted)
+        accepted += f" ANTI JOIN dups_{table} AS d ON d.file_no = c.file_no AND d.row_no = c.row_no"
+    engine.view(table, f"{accepted} WHERE c._field IS NULL")
+    for heavy in HEAVY.get(table, ()):
+        engine.view(
+            f"message_{heavy}s",
+            f"SELECT file_no, row_no, {heavy} FROM {stage} WHERE _field IS NULL",
+        )
 
 
 def _quarantine_rows(
