@@ -235,3 +235,8 @@ def main() -> None:  # pragma: no cover - entry point
 
 
 app.command("import")(import_cmd)
+
+from kefu.report.commands import plan_cmd, report_cmd  # noqa: E402 - registered last
+
+app.command("report")(report_cmd)
+app.command("plan")(plan_cmd)
