@@ -187,8 +187,9 @@ def _blank_text(path: Path) -> bool:
     return small and path.suffix.lower() in TEXT_SUFFIXES and not path.read_bytes().strip()
 
 
-#: Columns left out of the checked copy: read from the input only when shown (transcripts).
-HEAVY = {"messages": ("text",)}
+#: Columns left out of the checked copy: read from the input only when needed (transcripts;
+#: message ids, which only the duplicate search reads).
+HEAVY = {"messages": ("text", "msg_id")}
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class _Staged:
     view: str  # canonical columns, file_no, row_no, _field, _reason
     raw: str  # the raw relation it reads (kept for the quarantine's records)
     raw_value: str  # SQL over raw alias ``r``: the raw value of the field named in _field
+    file_no: int
     heavy: dict[str, str]  # heavy column → SQL over the raw relation (no checks)
 
 
@@ -251,28 +253,28 @@ def _stage_file(
             FROM (SELECT {", ".join(inner)} FROM {raw_name}) AS v""",
     )
     raw_value = f"CASE s._field {' '.join(raw_values)} END" if raw_values else "NULL"
-    return _Staged(view, raw_name, raw_value, heavy)
+    return _Staged(view, raw_name, raw_value, file_no, heavy)
 
 
 def _duplicates(engine: DuckDBEngine, table: str) -> int:
     """Table ``dups_<table>``: repeated copies of a ``msg_id`` within a shop (the first is kept).
 
-    Only the repeated keys are ranked, so the common case costs one hash aggregate.
+    Read from the staged rows, so the kept copy need not carry ``msg_id``. Only the repeated
+    keys are ranked: the common case costs one hash aggregate.
     """
-    checked = f"checked_{table}"
+    stage = f"stage_{table}"
     engine.materialize(
         f"dups_{table}",
-        f"""WITH keys AS (
-              SELECT shop_id, msg_id FROM {checked}
+        f"""WITH ids AS (
+              SELECT shop_id, msg_id, file_no, row_no FROM {stage}
               WHERE msg_id IS NOT NULL AND _field IS NULL
-              GROUP BY shop_id, msg_id HAVING COUNT(*) > 1
+            ), keys AS (
+              SELECT shop_id, msg_id FROM ids GROUP BY shop_id, msg_id HAVING COUNT(*) > 1
             )
             SELECT file_no, row_no, msg_id FROM (
-              SELECT c.file_no, c.row_no, c.msg_id, ROW_NUMBER() OVER (
-                       PARTITION BY c.shop_id, c.msg_id ORDER BY c.file_no, c.row_no) AS copy
-              FROM {checked} AS c
-              JOIN keys AS k ON c.shop_id = k.shop_id AND c.msg_id = k.msg_id
-              WHERE c._field IS NULL
+              SELECT i.file_no, i.row_no, i.msg_id, ROW_NUMBER() OVER (
+                       PARTITION BY i.shop_id, i.msg_id ORDER BY i.file_no, i.row_no) AS copy
+              FROM ids AS i JOIN keys AS k ON i.shop_id = k.shop_id AND i.msg_id = k.msg_id
             ) AS ranked WHERE copy > 1""",
     )
     return int(engine.scalar(f"SELECT COUNT(*) FROM dups_{table}"))
@@ -281,8 +283,9 @@ def _duplicates(engine: DuckDBEngine, table: str) -> int:
 def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: TableCount) -> None:
     """Check every row once, keep the result, and name the canonical relation over it.
 
-    The checked copy holds the canonical columns but the heavy ones (message text), which
-    stay in the input and are joined back by ``message_texts`` when a transcript is shown.
+    The checked copy holds the canonical columns but the heavy ones: message text stays in
+    the input and ``message_texts`` joins it back when a transcript is shown; ``msg_id`` is
+    read by the duplicate search only.
     """
     stage = f"stage_{table}"
     empty = (
@@ -305,11 +308,15 @@ def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: Tabl
     if count.duplicates:
         accepted += f" ANTI JOIN dups_{table} AS d ON d.file_no = c.file_no AND d.row_no = c.row_no"
     engine.view(table, f"{accepted} WHERE c._field IS NULL")
-    for heavy in HEAVY.get(table, ()):
-        engine.view(
-            f"message_{heavy}s",
-            f"SELECT file_no, row_no, {heavy} FROM {stage} WHERE _field IS NULL",
-        )
+    if table == "messages":
+        # Read straight from the inputs, unchecked: joined to accepted rows by file and row.
+        texts = [
+            f"SELECT {st.file_no} AS file_no, row_no, "
+            f"CAST({st.heavy.get('text', 'NULL')} AS VARCHAR) AS text FROM {st.raw}"
+            for st in staged
+        ]
+        none = "SELECT 0 AS file_no, CAST(0 AS BIGINT) AS row_no, '' AS text WHERE FALSE"
+        engine.view("message_texts", " UNION ALL ".join(texts) or none)
 
 
 def _quarantine_rows(

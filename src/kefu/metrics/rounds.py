@@ -43,10 +43,10 @@ def stream_events(p: Params) -> str:
     SELECT e.*, (a.account IS NOT NULL) AS own_account
     FROM (
       SELECT shop_id, buyer_id, agent_id, sender, ts,
-             ROW_NUMBER() OVER ({STREAM} {STREAM_ORDER}) AS pos,
-             SUM({is_agent}) OVER {frame} - {is_agent} AS k,
-             SUM({is_buyer}) OVER {frame} AS b,
-             SUM({is_shop}) OVER {frame} AS s
+             CAST(ROW_NUMBER() OVER ({STREAM} {STREAM_ORDER}) AS INTEGER) AS pos,
+             CAST(SUM({is_agent}) OVER {frame} - {is_agent} AS INTEGER) AS k,
+             CAST(SUM({is_buyer}) OVER {frame} AS INTEGER) AS b,
+             CAST(SUM({is_shop}) OVER {frame} AS INTEGER) AS s
       FROM messages
       WHERE ts < {sql_ts(p.window_end)}
     ) AS e
@@ -54,14 +54,14 @@ def stream_events(p: Params) -> str:
       ON a.shop_id = e.shop_id AND a.account = e.buyer_id
     """
     if p["consultation_split"] == "day":
-        day = "date_diff('day', DATE '2000-01-01', CAST(ts AS DATE))"
+        day = "CAST(date_diff('day', DATE '2000-01-01', CAST(ts AS DATE)) AS INTEGER)"
         return f"SELECT *, {day} AS consultation FROM ({base}) AS e"
     gap = int(p["consultation_gap_s"])  # type: ignore[call-overload]
     human = "sender IN ('buyer', 'agent')"
     by_pos = f"{STREAM} ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND"
     return f"""
     SELECT shop_id, buyer_id, agent_id, sender, ts, pos, k, b, s, own_account,
-           SUM(opens) OVER ({by_pos} CURRENT ROW) AS consultation
+           CAST(SUM(opens) OVER ({by_pos} CURRENT ROW) AS INTEGER) AS consultation
     FROM (
       SELECT *, CASE WHEN {human} AND (prev_ts IS NULL
                      OR date_diff('second', prev_ts, ts) > {gap}) THEN 1 ELSE 0 END AS opens
