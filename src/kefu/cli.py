@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,8 +111,14 @@ def assess_cmd(
     ] = None,
     lang: Lang = "en",
     header_map: MapOpt = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(help="Cap the engine's memory, e.g. 2GB; beyond it work spills to disk."),
+    ] = None,
 ) -> None:
     """Compute every platform figure and print each shop's scorecard."""
+    if memory_limit:
+        os.environ["KEFU_MEMORY_LIMIT"] = memory_limit
     from kefu.report.export import write_figures, write_quarantine
     from kefu.report.scorecard import print_scorecards
 

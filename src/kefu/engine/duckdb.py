@@ -6,6 +6,7 @@ wall-clock time, and nothing may convert them again.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from typing import Any
 
@@ -16,7 +17,8 @@ import pyarrow as pa
 class DuckDBEngine:
     """A DuckDB session that runs kefu's SQL definitions.
 
-    ``memory_limit`` (e.g. ``"2GB"``) caps DuckDB's memory; past it, work spills to
+    ``memory_limit`` (e.g. ``"2GB"``; default: the ``KEFU_MEMORY_LIMIT`` environment
+    variable, else DuckDB's own 80 % of RAM) caps DuckDB's memory; past it, work spills to
     ``temp_directory`` instead of failing, so memory does not grow with history.
     """
 
@@ -30,6 +32,7 @@ class DuckDBEngine:
         temp_directory: str | None = None,
     ) -> None:
         config: dict[str, Any] = {}
+        memory_limit = memory_limit or os.environ.get("KEFU_MEMORY_LIMIT")
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:
