@@ -26,7 +26,7 @@ from kefu.report.commands import safe_name, select_shops
 from kefu.report.html import render
 from kefu.report.model import ShopReport, gather, previous_window
 from kefu.report.planner import make_plan
-from kefu.report.scorecard import _pct, _secs
+from kefu.report.scorecard import pct, secs
 
 from conftest import msg, shop_row
 
@@ -89,11 +89,11 @@ def test_headline_cards_show_the_engines_figures(demo, pages):
         cards = cards_of(pages[shop["shop_id"]])
         for name in ("response_rate", "satisfaction_rate", "refusal_rate"):
             assert float(cards[name]["value"]) == shop[name]
-            assert cards[name]["text"] == _pct(shop[name])
+            assert cards[name]["text"] == pct(shop[name])
             assert cards[name]["status"] == shop[f"{name}_status"]
         for name in ("first_response_s", "response_s"):
             assert float(cards[name]["value"]) == shop[name]
-            assert cards[name]["text"] == _secs(shop[name])
+            assert cards[name]["text"] == secs(shop[name])
             assert cards[name]["status"] == shop[f"{name}_status"]
         assert float(cards["experience_score"]["value"]) == shop["experience_score"]
         assert cards["gold_medal"]["value"] == repr(shop["gold_medal"])
@@ -233,7 +233,7 @@ def test_previous_window_change_is_shown(demo):
     rep = gather(result, "shop_digital", "en", previous)
     assert rep.previous == before
     page = render(rep, "")
-    assert f"previous window: {_pct(before['response_rate'])}" in page
+    assert f"previous window: {pct(before['response_rate'])}" in page
     # The audit relations are this window's again after the comparison.
     assert rep.missed.total == rep.shop["rounds"] - rep.shop["rounds_responded"]
 

@@ -22,7 +22,7 @@ import kefu
 from kefu.demo.generator import generate_demo, write_demo
 from kefu.report.html import write_html
 from kefu.report.model import gather
-from kefu.report.scorecard import _pct, _secs
+from kefu.report.scorecard import pct, secs
 
 AS_OF = "2026-11-01"
 CHROMIUM = os.environ.get("KEFU_CHROMIUM") or shutil.which("chromium")
@@ -117,10 +117,10 @@ def test_report_draws_in_chromium(browser, demo, shop_id, lang):
         shop = report.shop
         shown = {c["figure"]: c for c in page.evaluate(CARDS)}
         for name in ("response_rate", "satisfaction_rate", "refusal_rate"):
-            assert shown[name]["text"] == _pct(shop[name])
+            assert shown[name]["text"] == pct(shop[name])
             assert float(shown[name]["value"]) == shop[name]
         for name in ("first_response_s", "response_s"):
-            assert shown[name]["text"] == _secs(shop[name])
+            assert shown[name]["text"] == secs(shop[name])
             assert float(shown[name]["value"]) == shop[name]
         assert all(c["visible"] for c in shown.values())
 

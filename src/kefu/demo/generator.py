@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -306,6 +307,15 @@ class _Staff:
     agent_busy: np.ndarray  # per agent, probability of a "busy" round (x3..x12 slower)
 
 
+_Columns = TypeVar("_Columns")
+
+
+def _concat_columns(cls: type[_Columns], parts: Sequence[_Columns]) -> _Columns:
+    """Row-wise concatenation of dataclasses whose fields are equal-length numpy columns."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    return cls(**{n: np.concatenate([getattr(p, n) for p in parts]) for n in names})
+
+
 @dataclass(frozen=True)
 class _Plan:
     """One row per consultation (a buyer contacting a shop on one day)."""
@@ -323,8 +333,7 @@ class _Plan:
     @staticmethod
     def concat(plans: Sequence[_Plan]) -> _Plan:
         """Row-wise concatenation."""
-        cols = {f.name: np.concatenate([getattr(p, f.name) for p in plans]) for f in fields(_Plan)}
-        return _Plan(**cols)
+        return _concat_columns(_Plan, plans)
 
 
 @dataclass(frozen=True)
@@ -348,8 +357,7 @@ class _Msgs:
     @staticmethod
     def concat(parts: Sequence[_Msgs]) -> _Msgs:
         """Row-wise concatenation (part order is the tie-break order for equal seconds)."""
-        cols = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Msgs)}
-        return _Msgs(**cols)
+        return _concat_columns(_Msgs, parts)
 
 
 @dataclass(frozen=True)

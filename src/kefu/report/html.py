@@ -24,7 +24,7 @@ from kefu.report.catalog import FIGURES, SCORECARD, Figure, label, outcome_text,
 from kefu.report.charts import FONT, all_charts
 from kefu.report.model import ShopReport
 from kefu.report.notes import SHAPES, all_assumed, assumed_params, rule_list
-from kefu.report.scorecard import _line, _pct, _secs, gold_reasons
+from kefu.report.scorecard import figure_line, gold_reasons, pct, secs
 from kefu.rules.profile import Profile
 
 #: Figures where a higher value is better (the change arrow is green when it rises).
@@ -142,9 +142,9 @@ def _figure_value(
     name = fig.name
     if name in pairs:
         good, total, unit = pairs[name]
-        return _pct(row[name]), f"{row[good]}/{row[total]} {word(unit, lang)}", row[name]
+        return pct(row[name]), f"{row[good]}/{row[total]} {word(unit, lang)}", row[name]
     if name in ("first_response_s", "response_s"):
-        return _secs(row[name]), "", row[name]
+        return secs(row[name]), "", row[name]
     if name == "experience_score":
         score = row["experience_score"]
         return ("—" if score is None else f"{score:.2f}"), "", score
@@ -205,7 +205,7 @@ def _cards(report: ShopReport, notes: _Footnotes) -> str:
             f'<div class="name">{escape(label(fig, lang))}</div>',
             f'<div class="value">{escape(main)}</div>',
             f'<div class="detail">{escape(detail)}</div>',
-            f'<div class="line">{word("line", lang)}: {escape(_line(fig, row, profile))} '
+            f'<div class="line">{word("line", lang)}: {escape(figure_line(fig, row, profile))} '
             f"{badge}</div>",
             f'<div class="change">{_change(fig, report)}</div>',
             f'<div class="rules">{word("rules", lang)}: {escape(rules)}{notes.marks(shapes)}</div>',
@@ -280,12 +280,12 @@ def _agent_rows(report: ShopReport) -> tuple[str, int]:
             f'<td data-sort="{escape(name)}">{escape(name)}</td>'
             f'<td data-sort="{escape(group)}">{escape(group)}</td>'
             + f'<td class="num" data-sort="{a["rounds"]}">{_count(a["rounds"])}</td>'
-            + _status_cell(_pct(a["response_rate"]), a["response_rate_status"], a["response_rate"])
+            + _status_cell(pct(a["response_rate"]), a["response_rate_status"], a["response_rate"])
             + _status_cell(
-                _secs(a["first_response_s"]), a["first_response_s_status"], a["first_response_s"]
+                secs(a["first_response_s"]), a["first_response_s_status"], a["first_response_s"]
             )
-            + _status_cell(_secs(a["response_s"]), a["response_s_status"], a["response_s"])
-            + _status_cell(_pct(a["satisfaction_rate"]), sat_status, a["satisfaction_rate"])
+            + _status_cell(secs(a["response_s"]), a["response_s_status"], a["response_s"])
+            + _status_cell(pct(a["satisfaction_rate"]), sat_status, a["satisfaction_rate"])
             + _count_cell(a["ratings"])
             + _count_cell(a["ratings_dissatisfied"])
             + f'<td class="num" data-sort="{_num(per_day)}">'
@@ -325,13 +325,13 @@ def _groups(report: ShopReport) -> str:
     body = "".join(
         f"<tr><td>{escape(g['agent_group'] or '—')}</td>"
         f'<td class="num">{_count(g["rounds"])}</td>'
-        + _status_cell(_pct(g["response_rate"]), g["response_rate_status"], g["response_rate"])
+        + _status_cell(pct(g["response_rate"]), g["response_rate_status"], g["response_rate"])
         + _status_cell(
-            _secs(g["first_response_s"]), g["first_response_s_status"], g["first_response_s"]
+            secs(g["first_response_s"]), g["first_response_s_status"], g["first_response_s"]
         )
-        + _status_cell(_secs(g["response_s"]), g["response_s_status"], g["response_s"])
+        + _status_cell(secs(g["response_s"]), g["response_s_status"], g["response_s"])
         + _status_cell(
-            _pct(g["satisfaction_rate"]), g["satisfaction_rate_status"], g["satisfaction_rate"]
+            pct(g["satisfaction_rate"]), g["satisfaction_rate_status"], g["satisfaction_rate"]
         )
         + f'<td class="num">{_count(g["ratings"])}</td>'
         + f'<td class="num">{_count(g["ratings_dissatisfied"])}</td></tr>'
@@ -356,7 +356,7 @@ def _missed(report: ShopReport) -> str:
     body = "".join(
         f"<tr><td>{_ts(r['start_ts'])}</td><td>{escape(r['buyer_id'])}</td>"
         f"<td>{escape(r['agent_id'] or '—')}</td><td>{_ts(r['answer_ts'])}</td>"
-        f'<td class="num">{_secs(r["wait_s"])}</td>'
+        f'<td class="num">{secs(r["wait_s"])}</td>'
         f"<td>{escape(outcome_text(r['outcome'], lang, profile))}</td></tr>"
         for r in drill.rows
     )
@@ -384,7 +384,7 @@ def _transcript(report: ShopReport, rating: dict[str, Any]) -> str:
         wait = ""
         if m["wait_s"] is not None:
             late = " late" if m["wait_s"] > limit else ""
-            wait = f'<span class="m-wait{late}">({word("wait", lang)} {_secs(m["wait_s"])})</span>'
+            wait = f'<span class="m-wait{late}">({word("wait", lang)} {secs(m["wait_s"])})</span>'
         items.append(
             f'<li class="m-{m["sender"]}">'
             f'<span class="m-time">{_ts(m["ts"], "%m-%d %H:%M:%S")}</span>'

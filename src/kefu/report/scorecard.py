@@ -16,11 +16,11 @@ from kefu.rules.profile import Profile
 STYLE = {"qualified": "green", "not_qualified": "bold red", "not_assessed": "yellow"}
 
 
-def _pct(x: float | None) -> str:
+def pct(x: float | None) -> str:
     return "—" if x is None else f"{x:.1%}"
 
 
-def _secs(x: float | None) -> str:
+def secs(x: float | None) -> str:
     return "—" if x is None else f"{x:.1f} s"
 
 
@@ -28,19 +28,19 @@ def _value(fig: Figure, row: dict[str, Any], lang: str) -> str:
     n = row
     match fig.name:
         case "response_rate":
-            return f"{_pct(n['response_rate'])} ({n['rounds_responded']}/{n['rounds']} " + (
+            return f"{pct(n['response_rate'])} ({n['rounds_responded']}/{n['rounds']} " + (
                 f"{word('rounds', lang)})"
             )
         case "satisfaction_rate":
-            return f"{_pct(n['satisfaction_rate'])} ({n['ratings_satisfied']}/{n['ratings']} " + (
+            return f"{pct(n['satisfaction_rate'])} ({n['ratings_satisfied']}/{n['ratings']} " + (
                 f"{word('ratings', lang)})"
             )
         case "refusal_rate":
-            return f"{_pct(n['refusal_rate'])} ({n['refusals']}/{n['refusal_prompts']} " + (
+            return f"{pct(n['refusal_rate'])} ({n['refusals']}/{n['refusal_prompts']} " + (
                 f"{word('prompts', lang)})"
             )
         case "first_response_s" | "response_s":
-            return _secs(n[fig.name])
+            return secs(n[fig.name])
         case "experience_score":
             return "—" if n["experience_score"] is None else f"{n['experience_score']:.2f}"
         case "gold_medal":
@@ -48,7 +48,7 @@ def _value(fig: Figure, row: dict[str, Any], lang: str) -> str:
     raise AssertionError(fig.name)
 
 
-def _line(fig: Figure, row: dict[str, Any], profile: Profile) -> str:
+def figure_line(fig: Figure, row: dict[str, Any], profile: Profile) -> str:
     match fig.name:
         case "response_rate" | "satisfaction_rate":
             return f"≥ {row[fig.name + '_line']:.0%}"
@@ -80,9 +80,9 @@ def gold_reasons(row: dict[str, Any], profile: Profile, lang: str) -> list[str]:
         ),
         (
             row["gold_satisfaction_ok"],
-            f"satisfaction {_pct(row['satisfaction_rate'])} < "
+            f"satisfaction {pct(row['satisfaction_rate'])} < "
             f"{profile['gold_satisfaction_min']:.0%} (assumed)",
-            f"满意度 {_pct(row['satisfaction_rate'])} < "
+            f"满意度 {pct(row['satisfaction_rate'])} < "
             f"{profile['gold_satisfaction_min']:.0%}（假设）",
         ),
     ]
@@ -110,7 +110,7 @@ def scorecard_table(row: dict[str, Any], profile: Profile, lang: str = "en") -> 
         table.add_row(
             label(fig, lang),
             _value(fig, row, lang),
-            _line(fig, row, profile),
+            figure_line(fig, row, profile),
             f"[{style}]{status}[/]" if style else status,
             rules_text(fig, profile),
         )
