@@ -117,9 +117,59 @@ def scorecard_table(row: dict[str, Any], profile: Profile, lang: str = "en") -> 
     return table
 
 
+def _cell(row: dict[str, Any], name: str, text: str) -> str:
+    style = STYLE.get(row.get(f"{name}_status") or "", "")
+    return f"[{style}]{text}[/]" if style else text
+
+
+def shop_summary_table(shops: list[dict[str, Any]], profile: Profile, lang: str = "en") -> Table:
+    """One line per shop (for many shops): each figure coloured by its status."""
+    figs = [f for f in SCORECARD if f.name not in ("gold_medal",)]
+    table = Table(title=f"{profile.name} · {len(shops)} {word('shop', lang).lower()}")
+    table.add_column(word("shop", lang))
+    for fig in figs:
+        table.add_column(label(fig, lang), justify="right")
+    table.add_column(label(SCORECARD[-1], lang))
+    for row in shops:
+        cells = [row["shop_id"]]
+        for fig in figs:
+            value = row[fig.name]
+            if fig.unit == "rate":
+                text = pct(value)
+            elif fig.unit == "seconds":
+                text = secs(value)
+            else:
+                text = "—" if value is None else f"{value:.2f}"
+            cells.append(_cell(row, fig.name, text))
+        cells.append(word("eligible" if row["gold_medal"] else "not_eligible", lang))
+        table.add_row(*cells)
+    return table
+
+
+def failures(row: dict[str, Any]) -> int:
+    """How many of a shop's figures are not qualified."""
+    return sum(row.get(f"{f.name}_status") == "not_qualified" for f in SCORECARD)
+
+
 def print_scorecards(
-    console: Console, shops: list[dict[str, Any]], profile: Profile, lang: str = "en"
+    console: Console,
+    shops: list[dict[str, Any]],
+    profile: Profile,
+    lang: str = "en",
+    limit: int = 10,
 ) -> None:
+    """A scorecard per shop; beyond ``limit`` shops, one summary line each, worst first."""
+    if len(shops) > limit:
+        worst = sorted(shops, key=lambda r: (-failures(r), r["shop_id"]))
+        console.print(shop_summary_table(worst[:limit], profile, lang))
+        more = len(shops) - limit
+        console.print(
+            f"[dim]{more} more shops in the figures files (worst first above)[/]"
+            if lang != "zh"
+            else f"[dim]另有 {more} 个店铺见指标文件（上表按不合格项由多到少）[/]"
+        )
+        console.print(f"[dim]{word('assumed', lang)}[/]")
+        return
     for row in shops:
         console.print(scorecard_table(row, profile, lang))
         if not row["gold_medal"]:
