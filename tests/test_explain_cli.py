@@ -140,3 +140,27 @@ def test_bad_profiles_fail_with_one_line(tmp_path, text, message):
     path.write_text(text, "utf-8")
     with pytest.raises(ProfileError, match=message):
         load_profile(path)
+
+
+def test_many_shops_get_one_summary_line_each_worst_first(run):
+    """R7: a marketplace with many shops sees the worst shops first, one line each."""
+    from rich.console import Console
+
+    from kefu.report.scorecard import print_scorecards
+
+    from conftest import msg
+
+    rows = []
+    for i in range(12):
+        wait = "10:05:00" if i == 7 else "10:00:30"  # shop s07 misses its only round
+        rows += [
+            msg("a", "buyer", "10:00:00", shop=f"s{i:02d}"),
+            msg("a", "agent", wait, "x", shop=f"s{i:02d}"),
+        ]
+    result = run(rows)
+    console = Console(record=True, width=200)
+    print_scorecards(console, result.figures["shop"].to_pylist(), result.profile, limit=5)
+    text = console.export_text()
+    lines = [line for line in text.splitlines() if "│ s" in line]
+    assert len(lines) == 5 and lines[0].lstrip("│ ").startswith("s07")
+    assert "7 more shops" in text
