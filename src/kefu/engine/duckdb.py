@@ -14,11 +14,16 @@ import duckdb
 import pyarrow as pa
 
 
+#: DuckDB alone would take 80 % of RAM; 1.5 GB keeps a 10 M-message month under 2 GB of
+#: process memory (docs/benchmarks.md) at about a fifth more time, spilling the rest.
+DEFAULT_MEMORY_LIMIT = "1536MB"
+
+
 class DuckDBEngine:
     """A DuckDB session that runs kefu's SQL definitions.
 
-    ``memory_limit`` (e.g. ``"2GB"``; default: the ``KEFU_MEMORY_LIMIT`` environment
-    variable, else DuckDB's own 80 % of RAM) caps DuckDB's memory; past it, work spills to
+    ``memory_limit`` (e.g. ``"4GB"``; default: the ``KEFU_MEMORY_LIMIT`` environment
+    variable, else ``DEFAULT_MEMORY_LIMIT``) caps DuckDB's memory; past it, work spills to
     ``temp_directory`` instead of failing, so memory does not grow with history.
     """
 
@@ -32,9 +37,8 @@ class DuckDBEngine:
         temp_directory: str | None = None,
     ) -> None:
         config: dict[str, Any] = {}
-        memory_limit = memory_limit or os.environ.get("KEFU_MEMORY_LIMIT")
-        if memory_limit:
-            config["memory_limit"] = memory_limit
+        memory_limit = memory_limit or os.environ.get("KEFU_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+        config["memory_limit"] = memory_limit
         if threads:
             config["threads"] = threads
         config["temp_directory"] = temp_directory or tempfile.gettempdir() + "/kefu-duckdb"

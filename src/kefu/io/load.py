@@ -187,9 +187,8 @@ def _blank_text(path: Path) -> bool:
     return small and path.suffix.lower() in TEXT_SUFFIXES and not path.read_bytes().strip()
 
 
-#: Columns left out of the checked copy: read from the input only when needed (transcripts;
-#: message ids, which only the duplicate search reads).
-HEAVY = {"messages": ("text", "msg_id")}
+#: Columns left out of the checked copy: read from the input only when shown (transcripts).
+HEAVY = {"messages": ("text",)}
 
 
 @dataclass(frozen=True)
@@ -259,22 +258,22 @@ def _stage_file(
 def _duplicates(engine: DuckDBEngine, table: str) -> int:
     """Table ``dups_<table>``: repeated copies of a ``msg_id`` within a shop (the first is kept).
 
-    Read from the staged rows, so the kept copy need not carry ``msg_id``. Only the repeated
-    keys are ranked: the common case costs one hash aggregate.
+    Only the repeated keys are ranked: the common case costs one hash aggregate.
     """
-    stage = f"stage_{table}"
+    checked = f"checked_{table}"
     engine.materialize(
         f"dups_{table}",
-        f"""WITH ids AS (
-              SELECT shop_id, msg_id, file_no, row_no FROM {stage}
+        f"""WITH keys AS (
+              SELECT shop_id, msg_id FROM {checked}
               WHERE msg_id IS NOT NULL AND _field IS NULL
-            ), keys AS (
-              SELECT shop_id, msg_id FROM ids GROUP BY shop_id, msg_id HAVING COUNT(*) > 1
+              GROUP BY shop_id, msg_id HAVING COUNT(*) > 1
             )
             SELECT file_no, row_no, msg_id FROM (
-              SELECT i.file_no, i.row_no, i.msg_id, ROW_NUMBER() OVER (
-                       PARTITION BY i.shop_id, i.msg_id ORDER BY i.file_no, i.row_no) AS copy
-              FROM ids AS i JOIN keys AS k ON i.shop_id = k.shop_id AND i.msg_id = k.msg_id
+              SELECT c.file_no, c.row_no, c.msg_id, ROW_NUMBER() OVER (
+                       PARTITION BY c.shop_id, c.msg_id ORDER BY c.file_no, c.row_no) AS copy
+              FROM {checked} AS c
+              JOIN keys AS k ON c.shop_id = k.shop_id AND c.msg_id = k.msg_id
+              WHERE c._field IS NULL
             ) AS ranked WHERE copy > 1""",
     )
     return int(engine.scalar(f"SELECT COUNT(*) FROM dups_{table}"))
@@ -283,9 +282,8 @@ def _duplicates(engine: DuckDBEngine, table: str) -> int:
 def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: TableCount) -> None:
     """Check every row once, keep the result, and name the canonical relation over it.
 
-    The checked copy holds the canonical columns but the heavy ones: message text stays in
-    the input and ``message_texts`` joins it back when a transcript is shown; ``msg_id`` is
-    read by the duplicate search only.
+    The checked copy holds the canonical columns but the heavy one: message text stays in
+    the input and ``message_texts`` joins it back when a transcript is shown.
     """
     stage = f"stage_{table}"
     empty = (
