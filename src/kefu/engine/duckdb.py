@@ -13,7 +13,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-
 #: DuckDB alone would take 80 % of RAM; 1.5 GB keeps a 10 M-message month under 2 GB of
 #: process memory (docs/benchmarks.md) at about a fifth more time, spilling the rest.
 DEFAULT_MEMORY_LIMIT = "1536MB"
