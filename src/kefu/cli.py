@@ -207,8 +207,11 @@ def demo_cmd(
         write_figures(result, out / "figures", "json")
         write_quarantine(result, out / "figures")
         console.print(
-            f"[dim]figures: {out / 'figures'} · try: kefu explain {out / 'input'} "
-            f"--shop {shops[0]['shop_id']} --figure response_rate[/]"
+            f"[dim]figures: {out / 'figures'}\n"
+            f"next: kefu explain {out / 'input'} --shop {shops[0]['shop_id']} "
+            f"--figure response_rate\n"
+            f"      kefu report {out / 'input'} --out {out / 'reports'}[/]",
+            soft_wrap=True,
         )
 
 
