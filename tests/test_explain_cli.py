@@ -159,7 +159,7 @@ def test_many_shops_get_one_summary_line_each_worst_first(run):
         ]
     result = run(rows)
     console = Console(record=True, width=200)
-    print_scorecards(console, result.figures["shop"].to_pylist(), result.profile, limit=5)
+    print_scorecards(console, result.figures["shop"].to_pylist(), result.profile, limit=5, rows=5)
     text = console.export_text()
     lines = [line for line in text.splitlines() if "│ s" in line]
     assert len(lines) == 5 and lines[0].lstrip("│ ").startswith("s07")

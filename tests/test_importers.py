@@ -282,10 +282,17 @@ def test_cli_import_then_assess_prints_the_brand_scorecards(tmp_path):
     printed = " ".join(done.output.split())  # Rich wraps long lines
     assert "tweets: read 5000 = accepted 4786 + quarantined 214" in printed
     assert f"kefu assess {out} --profile twcs" in printed
-    shown = runner.invoke(app, ["assess", str(out), "-p", "twcs", "--out", str(tmp_path / "o")])
+    shown = runner.invoke(
+        app, ["assess", str(out), "-p", "twcs", "--out", str(tmp_path / "o"), "--scorecards", "80"]
+    )
     assert shown.exit_code == 0, shown.output
     assert "Shop AlaskaAir · twcs" in shown.output
     assert "messages: read 4786 = accepted 4786" in shown.output
+    # By default 76 brands are too many for full scorecards: one line per brand instead.
+    summary = runner.invoke(app, ["assess", str(out), "-p", "twcs", "--out", str(tmp_path / "p")])
+    assert summary.exit_code == 0, summary.output
+    assert "76 shops" in summary.output and "Alaska" in summary.output  # ids fold when narrow
+    assert "more shops" not in summary.output
 
 
 # ------------------------------------------------------------------- twcs, small files

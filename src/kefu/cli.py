@@ -115,6 +115,9 @@ def assess_cmd(
         str | None,
         typer.Option(help="Cap the engine's memory, e.g. 2GB; beyond it work spills to disk."),
     ] = None,
+    scorecards: Annotated[
+        int, typer.Option(help="Full scorecards up to this many shops; beyond, one line each.")
+    ] = 10,
 ) -> None:
     """Compute every platform figure and print each shop's scorecard."""
     if memory_limit:
@@ -125,7 +128,8 @@ def assess_cmd(
     with user_errors():
         result = run_assessment(paths, profile, as_of, _header_map(header_map))
         _print_reconciliation(result, lang)
-        print_scorecards(console, result.figures["shop"].to_pylist(), result.profile, lang)
+        shops = result.figures["shop"].to_pylist()
+        print_scorecards(console, shops, result.profile, lang, limit=scorecards)
         written = [p for f in fmt or ["json"] for p in write_figures(result, out, f)]
         quarantine = write_quarantine(result, out)
         console.print(f"[dim]wrote {', '.join(str(p) for p in written)}[/]")

@@ -117,6 +117,18 @@ def scorecard_table(row: dict[str, Any], profile: Profile, lang: str = "en") -> 
     return table
 
 
+#: Column heads of the one-line-per-shop summary: (en, zh).
+SHORT = {
+    "response_rate": ("3-min rate", "3分钟响应率"),
+    "first_response_s": ("1st resp.", "首响"),
+    "response_s": ("avg resp.", "均响"),
+    "satisfaction_rate": ("satisfied", "满意度"),
+    "refusal_rate": ("refused", "拒收率"),
+    "experience_score": ("score", "体验分"),
+    "gold_medal": ("gold", "金牌"),
+}
+
+
 def _cell(row: dict[str, Any], name: str, text: str) -> str:
     style = STYLE.get(row.get(f"{name}_status") or "", "")
     return f"[{style}]{text}[/]" if style else text
@@ -125,11 +137,12 @@ def _cell(row: dict[str, Any], name: str, text: str) -> str:
 def shop_summary_table(shops: list[dict[str, Any]], profile: Profile, lang: str = "en") -> Table:
     """One line per shop (for many shops): each figure coloured by its status."""
     figs = [f for f in SCORECARD if f.name not in ("gold_medal",)]
-    table = Table(title=f"{profile.name} · {len(shops)} {word('shop', lang).lower()}")
-    table.add_column(word("shop", lang))
+    count = f"{len(shops)} 个店铺" if lang == "zh" else f"{len(shops)} shops"
+    table = Table(title=f"{profile.name} · {count}", title_justify="left")
+    table.add_column(word("shop", lang), overflow="fold")
     for fig in figs:
-        table.add_column(label(fig, lang), justify="right")
-    table.add_column(label(SCORECARD[-1], lang))
+        table.add_column(SHORT[fig.name][lang == "zh"], justify="right")
+    table.add_column(SHORT["gold_medal"][lang == "zh"])
     for row in shops:
         cells = [row["shop_id"]]
         for fig in figs:
@@ -141,7 +154,7 @@ def shop_summary_table(shops: list[dict[str, Any]], profile: Profile, lang: str 
             else:
                 text = "—" if value is None else f"{value:.2f}"
             cells.append(_cell(row, fig.name, text))
-        cells.append(word("eligible" if row["gold_medal"] else "not_eligible", lang))
+        cells.append("✓" if row["gold_medal"] else "✗")
         table.add_row(*cells)
     return table
 
@@ -157,17 +170,20 @@ def print_scorecards(
     profile: Profile,
     lang: str = "en",
     limit: int = 10,
+    rows: int = 100,
 ) -> None:
-    """A scorecard per shop; beyond ``limit`` shops, one summary line each, worst first."""
+    """A scorecard per shop; beyond ``limit`` shops, one summary line each (at most ``rows``),
+    the shops with the most failing figures first."""
     if len(shops) > limit:
         worst = sorted(shops, key=lambda r: (-failures(r), r["shop_id"]))
-        console.print(shop_summary_table(worst[:limit], profile, lang))
-        more = len(shops) - limit
-        console.print(
-            f"[dim]{more} more shops in the figures files (worst first above)[/]"
-            if lang != "zh"
-            else f"[dim]另有 {more} 个店铺见指标文件（上表按不合格项由多到少）[/]"
-        )
+        console.print(shop_summary_table(worst[:rows], profile, lang))
+        more = len(shops) - rows
+        if more > 0:
+            console.print(
+                f"[dim]{more} more shops in the figures files (worst first above)[/]"
+                if lang != "zh"
+                else f"[dim]另有 {more} 个店铺见指标文件（上表按不合格项由多到少）[/]"
+            )
         console.print(f"[dim]{word('assumed', lang)}[/]")
         return
     for row in shops:
