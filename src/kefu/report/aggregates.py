@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from kefu.api import Result
 from kefu.metrics.params import sql_str
-from kefu.metrics.rounds import STREAM_ORDER
+from kefu.metrics.rounds import STREAM_ORDER, round_figures
 
 #: T3's order, qualified for a query that joins message texts (same columns, same order).
 M_ORDER = STREAM_ORDER.replace("ORDER BY ", "ORDER BY m.").replace(", ", ", m.")
@@ -57,18 +57,24 @@ def _date(day: dt.date) -> str:
     return f"DATE '{day.isoformat()}'"
 
 
-def weekday_hour(result: Result, shop_id: str) -> list[dict[str, Any]]:
-    """Counted and missed rounds per ISO weekday (1 = Monday) and hour of day (R5–R7, T1)."""
+def _round_figures_by(result: Result, shop_id: str, keys: str) -> list[dict[str, Any]]:
+    """R7's figures from their one definition (``round_figures``), grouped by ``keys``."""
     return _query(
         result,
         f"""
-        SELECT CAST(isodow(day) AS INTEGER) AS weekday, CAST(hour AS INTEGER) AS hour,
-               COUNT(*) AS rounds,
-               COUNT(*) FILTER (WHERE NOT responded) AS missed
-        FROM rounds WHERE {_shop(shop_id)} AND counted
-        GROUP BY 1, 2 ORDER BY 1, 2
+        SELECT *, rounds - rounds_responded AS missed FROM (
+          SELECT {keys}, {round_figures()}
+          FROM rounds WHERE {_shop(shop_id)} GROUP BY ALL
+        ) AS f WHERE rounds > 0 ORDER BY ALL
         """,
     )
+
+
+def weekday_hour(result: Result, shop_id: str) -> list[dict[str, Any]]:
+    """Counted and missed rounds per ISO weekday (1 = Monday) and hour of day (R5–R7, T1)."""
+    keys = "CAST(isodow(day) AS INTEGER) AS weekday, CAST(hour AS INTEGER) AS hour"
+    rows = _round_figures_by(result, shop_id, keys)
+    return [{k: r[k] for k in ("weekday", "hour", "rounds", "missed")} for r in rows]
 
 
 def slots(result: Result, shop_id: str, minutes: int = 30) -> list[dict[str, Any]]:
@@ -78,19 +84,17 @@ def slots(result: Result, shop_id: str, minutes: int = 30) -> list[dict[str, Any
     minutes after midnight.
     """
     slot = f"CAST(FLOOR((hour(start_ts) * 60 + minute(start_ts)) / {int(minutes)}) AS INTEGER)"
-    return _query(
-        result,
-        f"""
-        SELECT slot, slot * {minutes} AS start_min, rounds, missed,
-               CAST(responded AS DOUBLE) / rounds AS response_rate
-        FROM (
-          SELECT {slot} AS slot, COUNT(*) AS rounds,
-                 COUNT(*) FILTER (WHERE responded) AS responded,
-                 COUNT(*) FILTER (WHERE NOT responded) AS missed
-          FROM rounds WHERE {_shop(shop_id)} AND counted GROUP BY 1
-        ) AS s ORDER BY slot
-        """,
-    )
+    rows = _round_figures_by(result, shop_id, f"{slot} AS slot")
+    return [
+        {
+            "slot": r["slot"],
+            "start_min": r["slot"] * minutes,
+            "rounds": r["rounds"],
+            "missed": r["missed"],
+            "response_rate": r["response_rate"],
+        }
+        for r in rows
+    ]
 
 
 def outcomes(result: Result, shop_id: str) -> dict[str, int]:
