@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from kefu.io.discover import table_of
 from kefu.io.load import QUARANTINE_SCHEMA
 from kefu.io.readers import InputError
+from kefu.io.schema import arrow_schema
 
 #: Files an import writes; a new import into the same folder replaces all of them.
 OUTPUTS = ("messages.parquet", "accounts.parquet", "agents.parquet", "shops.parquet")
@@ -46,30 +47,12 @@ UNITS_ZH = {"tweets": "推文", "chats": "聊天", "lines": "行"}
 
 def message_schema(tz: str | None = None) -> pa.Schema:
     """The canonical messages columns (docs/schema.md); ``tz="UTC"`` for offset-aware times."""
-    return pa.schema(
-        [
-            ("shop_id", pa.string()),
-            ("buyer_id", pa.string()),
-            ("agent_id", pa.string()),
-            ("sender", pa.string()),
-            ("ts", pa.timestamp("s", tz=tz)),
-            ("text", pa.string()),
-            ("msg_id", pa.string()),
-            ("seq", pa.int64()),
-        ]
-    )
+    return arrow_schema("messages", tz=tz)
 
 
-ACCOUNTS_SCHEMA = pa.schema([("shop_id", pa.string()), ("account", pa.string())])
-AGENTS_SCHEMA = pa.schema(
-    [
-        ("agent_id", pa.string()),
-        ("shop_id", pa.string()),
-        ("name", pa.string()),
-        ("agent_group", pa.string()),
-    ]
-)
-SHOPS_SCHEMA = pa.schema([("shop_id", pa.string())])
+ACCOUNTS_SCHEMA = arrow_schema("accounts")
+AGENTS_SCHEMA = arrow_schema("agents")
+SHOPS_SCHEMA = arrow_schema("shops", only=("shop_id",))
 
 
 @dataclass

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 
 @dataclass(frozen=True)
 class Column:
@@ -89,3 +91,23 @@ def empty_table_sql(table: str) -> str:
     cols = [f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in TABLES[table]]
     cols += [f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in PROVENANCE]
     return f"SELECT {', '.join(cols)} WHERE FALSE"
+
+
+_ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32()}
+
+
+def arrow_schema(
+    table: str, *, tz: str | None = None, only: tuple[str, ...] | None = None
+) -> pa.Schema:
+    """The Arrow schema of a canonical table, for writers of canonical Parquet.
+
+    Timestamps are whole seconds, naive local time, or instants in ``tz`` (``"UTC"``), which
+    the loader converts to the profile's zone (T1). ``only`` keeps a subset of the columns.
+    """
+    return pa.schema(
+        [
+            (c.name, pa.timestamp("s", tz=tz) if c.sql_type == "TIMESTAMP" else _ARROW[c.sql_type])
+            for c in TABLES[table]
+            if only is None or c.name in only
+        ]
+    )
