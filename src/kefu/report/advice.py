@@ -27,7 +27,7 @@ from typing import Any
 
 from kefu.report.notes import rule_list
 from kefu.report.planner import Plan, plan_text
-from kefu.report.scorecard import gold_reasons
+from kefu.report.scorecard import gold_reasons, pct
 from kefu.report.standing import best_agent, slow_agents
 from kefu.rules.profile import Profile
 
@@ -64,10 +64,6 @@ class Span:
         return f"{self.start_min // 60:02d}:{self.start_min % 60:02d}–" + (
             f"{self.end_min // 60:02d}:{self.end_min % 60:02d}"
         )
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1%}"
 
 
 def _share(part: int, whole: int) -> str:
@@ -223,10 +219,10 @@ def _times(w: _Writer, shop: dict[str, Any], ctx: dict[str, Any]) -> None:
             "best_agent",
             ("P3", "P5", "O5"),
             f"Agent {name} answers first in {best['first_response_s']:.1f} s and "
-            f"{_pct(best['response_rate'])} within 3 minutes: use their conversations as "
+            f"{pct(best['response_rate'])} within 3 minutes: use their conversations as "
             "examples for the team",
             f"客服 {name} 首次响应{best['first_response_s']:.1f}秒，3分钟响应率"
-            f"{_pct(best['response_rate'])}：可作为团队的示范对话",
+            f"{pct(best['response_rate'])}：可作为团队的示范对话",
             {"agent_id": best["agent_id"], "first_response_s": best["first_response_s"]},
             failing=False,
         )
@@ -273,10 +269,10 @@ def _satisfaction(w: _Writer, shop: dict[str, Any], ctx: dict[str, Any]) -> None
             "dissatisfied_agent",
             ("S1", "O3", "O5"),
             f"Agent {name} has {n} of the shop's {total} dissatisfied ratings "
-            f"({_share(n, total)}; satisfaction {_pct(top['satisfaction_rate'])} over "
+            f"({_share(n, total)}; satisfaction {pct(top['satisfaction_rate'])} over "
             f"{top['ratings']} ratings) — review their conversations below",
             f"客服 {name} 占店铺{total}条不满意评价中的{n}条（{_share(n, total)}；满意度"
-            f"{_pct(top['satisfaction_rate'])}，共{top['ratings']}条）—— 请复盘下方对话",
+            f"{pct(top['satisfaction_rate'])}，共{top['ratings']}条）—— 请复盘下方对话",
             {"agent_id": top["agent_id"], "dissatisfied": n, "shop_dissatisfied": total},
         )
 
@@ -288,11 +284,11 @@ def _refusal_and_gold(w: _Writer, shop: dict[str, Any]) -> None:
             "refusal",
             ("F1", "F2"),
             f"{shop['refusals']} of {shop['refusal_prompts']} refusal prompts were refused "
-            f"({_pct(shop['refusal_rate'])} against ≤ {shop['refusal_rate_line']:.0%}): a prompt "
+            f"({pct(shop['refusal_rate'])} against ≤ {shop['refusal_rate_line']:.0%}): a prompt "
             f"comes after {run} shop messages in a row without a buyer reply — send fewer "
             "messages in a row (marketing bursts, repeated auto-replies)",
             f"{shop['refusal_prompts']}次拒收提示中买家拒收{shop['refusals']}次"
-            f"（{_pct(shop['refusal_rate'])}，标准≤{shop['refusal_rate_line']:.0%}）：连续发送{run}条"
+            f"（{pct(shop['refusal_rate'])}，标准≤{shop['refusal_rate_line']:.0%}）：连续发送{run}条"
             "消息且买家未回复就会弹出提示 —— 减少连续群发和重复自动回复",
             {k: shop[k] for k in ("refusals", "refusal_prompts", "refusal_rate")},
         )

@@ -32,6 +32,7 @@ from typing import Any
 
 from kefu.api import Result
 from kefu.report.aggregates import Counts, span_counts
+from kefu.report.scorecard import pct
 
 #: Days of recent traffic the projection assumes for every coming day.
 RECENT_DAYS = 7
@@ -181,10 +182,6 @@ def first_reachable(
     return next((p for p in plans if p.reachable), plans[-1])
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1%}"
-
-
 def plan_text(plan: Plan, lang: str) -> str:
     """One sentence stating the plan and every number it comes from, with its rule IDs."""
     zh = lang == "zh"
@@ -203,7 +200,7 @@ def plan_text(plan: Plan, lang: str) -> str:
             else f"No counted {unit_en} in the last {plan.recent_days} days: nothing to "
             f"project ({rules})"
         )
-    recent = f"{_pct(plan.recent_rate)} ({plan.recent.good:,}/{plan.recent.total:,})"
+    recent = f"{pct(plan.recent_rate)} ({plan.recent.good:,}/{plan.recent.total:,})"
     basis_en = (
         f"assuming the last {plan.recent_days} days' traffic: {plan.recent.total:,} {unit_en}, "
         f"{recent} {good_en}"
@@ -215,20 +212,20 @@ def plan_text(plan: Plan, lang: str) -> str:
     if not plan.reachable:
         return (
             f"即使未来{plan.days}天约{plan.needed_total:,}{unit_zh}全部{good_zh}，截至{end}的30天"
-            f"也只能达到{_pct(plan.best_rate)}，低于{target}（需{plan.needed_good:,}）；"
+            f"也只能达到{pct(plan.best_rate)}，低于{target}（需{plan.needed_good:,}）；"
             f"{basis_zh} ({rules})"
             if zh
             else f"Even if all ≈{plan.needed_total:,} {unit_en} of the next {plan.days} days are "
-            f"{good_en}, the 30 days ending {end} reach only {_pct(plan.best_rate)}, under "
+            f"{good_en}, the 30 days ending {end} reach only {pct(plan.best_rate)}, under "
             f"{target} ({plan.needed_good:,} would be needed); {basis_en} ({rules})"
         )
     if plan.on_track:
         return (
-            f"保持当前水平：截至{end}的30天预计为{_pct(plan.projected_rate)}（标准{target}）；"
+            f"保持当前水平：截至{end}的30天预计为{pct(plan.projected_rate)}（标准{target}）；"
             f"{basis_zh} ({rules})"
             if zh
             else f"On track: at the current rate the 30 days ending {end} come to "
-            f"{_pct(plan.projected_rate)} (line {target}); {basis_en} ({rules})"
+            f"{pct(plan.projected_rate)} (line {target}); {basis_en} ({rules})"
         )
     if plan.more_total:
         return (
