@@ -16,9 +16,13 @@ import typer
 if TYPE_CHECKING:
     from kefu.importers.common import ImportReport
 
-FORMATS = ("qianniu-json", "qianniu-xlsx", "twcs")
-#: The profile to assess each format's import with.
+FORMATS = ("qianniu-json", "qianniu-xlsx", "twcs", "wangwang-txt", "wechat-kf", "pdd")
+#: The profile to assess each format's import with (WeChat and Pinduoduo have no profile of
+#: their own: taobao's rules are used, an assumption docs/importers.md states).
 PROFILE_HINT = {"twcs": "twcs", "qianniu-json": "taobao", "qianniu-xlsx": "taobao"}
+PROFILE_HINT |= {"wangwang-txt": "taobao", "wechat-kf": "taobao", "pdd": "taobao"}
+#: Formats whose sender is told by the record itself, not by the shop's account names.
+TOLD_BY_RECORD = ("wechat-kf", "pdd")
 
 
 def run_import(
@@ -44,14 +48,27 @@ def run_import(
                 "twcs: --account, --prefix, --bot-marker and --shop are for Qianniu exports"
             )
         return import_twcs(files, out, on_step)
+    from kefu.importers.pdd import import_pdd
     from kefu.importers.qianniu import import_qianniu
+    from kefu.importers.wangwang import import_wangwang
+    from kefu.importers.wechat_kf import import_wechat_kf
 
+    if fmt in TOLD_BY_RECORD and (accounts or prefixes is not None):
+        raise InputError(f"{fmt}: --account and --prefix are for Qianniu and Wangwang exports")
+    if fmt == "wechat-kf" and shop:
+        raise InputError("wechat-kf: --shop is not used: each message's open_kfid is its shop")
     options = ShopAccounts(
         main=tuple(accounts or ()),
         prefixes=tuple(prefixes) if prefixes is not None else DEFAULT_PREFIXES,
         bot_markers=(*DEFAULT_BOT_MARKERS, *(bot_markers or ())),
         shop=shop,
     )
+    if fmt == "wangwang-txt":
+        return import_wangwang(files, out, options, on_step)
+    if fmt == "wechat-kf":
+        return import_wechat_kf(files, out, options, on_step)
+    if fmt == "pdd":
+        return import_pdd(files, out, options, on_step)
     return import_qianniu(fmt, files, out, options, on_step)
 
 
@@ -72,7 +89,10 @@ def _print_report(report: ImportReport, out: Path, lang: str) -> None:
 
 
 def import_cmd(
-    fmt: Annotated[str, typer.Argument(help="qianniu-json, qianniu-xlsx or twcs.")],
+    fmt: Annotated[
+        str,
+        typer.Argument(help="qianniu-json, qianniu-xlsx, twcs, wangwang-txt, wechat-kf or pdd."),
+    ],
     files: Annotated[list[Path], typer.Argument(help="Export files.")],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the canonical Parquet and quarantine.")
@@ -99,11 +119,16 @@ def import_cmd(
         ),
     ] = None,
     shop: Annotated[
-        str | None, typer.Option("--shop", help="Shop id (Qianniu; default: the main account).")
+        str | None,
+        typer.Option(
+            "--shop",
+            help="Shop id (Qianniu, Wangwang: default the main account; pdd: for records "
+            "without a mall_id).",
+        ),
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Output language: en or zh.")] = "en",
 ) -> None:
-    """Import real exports (Qianniu chat records, Twitter support threads) for kefu assess."""
+    """Import real exports (Qianniu, Wangwang, WeChat KF, Pinduoduo, twcs) for kefu assess."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from kefu.cli import err, user_errors

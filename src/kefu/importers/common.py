@@ -18,7 +18,10 @@ the loader converts to the profile's zone.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +45,7 @@ QUARANTINE_FILE = "quarantine.csv"
 INVALID, DUPLICATE, EXCLUDED = "invalid", "duplicate", "excluded"
 
 #: What an import counts, in Chinese (``--lang zh``).
-UNITS_ZH = {"tweets": "推文", "chats": "聊天", "lines": "行"}
+UNITS_ZH = {"tweets": "推文", "chats": "聊天", "lines": "行", "messages": "消息", "records": "记录"}
 
 
 def message_schema(tz: str | None = None) -> pa.Schema:
@@ -170,3 +173,110 @@ def reason_counts(quarantine: pa.Table) -> dict[str, int]:
     for reason in quarantine.column("reason").to_pylist():
         counts[reason] = counts.get(reason, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def read_text(path: Path) -> str:
+    """A text export, UTF-8 (with or without BOM) or GB18030/GBK (Chinese Windows tools)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path}: text is neither UTF-8 nor GB18030/GBK")
+
+
+_EPOCH = re.compile(r"\d+(?:\.\d+)?")
+
+
+def epoch_instant(value: object) -> dt.datetime | None:
+    """Epoch seconds, a number or digits as text, as a UTC instant (T1); ``None`` if not one.
+
+    A value of 10¹¹ or more is taken as milliseconds (10¹¹ seconds is the year 5138).
+    ``1709600000`` and ``"1709600000"`` → 2024-03-05 00:53:20+00:00; fractions are dropped.
+    """
+    if isinstance(value, str) and _EPOCH.fullmatch(value.strip()):
+        number = float(value.strip())
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    seconds = number / 1000 if number >= 1e11 else number
+    try:
+        return dt.datetime.fromtimestamp(int(seconds), dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+#: Key of a message row that hands its stream to an agent (a transfer; ``None``: to nobody).
+HANDOVER = "_handover"
+
+
+def address_buyer_messages(rows: list[dict[str, Any]]) -> None:
+    """Give each buyer message without ``agent_id`` the agent its stream is with (P1).
+
+    The stream is with the agent a transfer handed it to (a row carrying ``HANDOVER``),
+    else the agent who wrote in it last; a round nobody answers then belongs to that agent.
+    Rows are taken in time order, equal times in ``seq`` order (T3).
+    """
+    current: dict[tuple[str, str], str | None] = {}
+    for row in sorted(rows, key=lambda r: (r["ts"], r["seq"])):
+        stream = (row["shop_id"], row["buyer_id"])
+        if HANDOVER in row:
+            current[stream] = row.pop(HANDOVER)
+        elif row["sender"] == "agent" and row["agent_id"]:
+            current[stream] = row["agent_id"]
+        elif row["sender"] == "buyer" and not row["agent_id"]:
+            row["agent_id"] = current.get(stream)
+
+
+def write_import(
+    out: Path,
+    fmt: str,
+    unit: str,
+    read: int,
+    rows: list[dict[str, Any]],
+    problems: list[Problem],
+    *,
+    tz: str | None = None,
+    agents: dict[tuple[str, str], str | None] | None = None,
+    accounts: set[tuple[str, str]] | None = None,
+) -> ImportReport:
+    """Write one import into ``out``: messages, agents, shops (and accounts), quarantine.
+
+    ``rows`` are canonical message rows in input order, ``read`` the records read, so that
+    ``read = len(rows) + len(problems)``; ``agents`` maps (shop, agent id) to a display
+    name; ``accounts`` holds (shop, account) pairs of the shop's own accounts (R3).
+    ``tz="UTC"`` when the times are instants (T1).
+    """
+    prepare_out(out)
+    schema = message_schema(tz)
+    written = [out / "messages.parquet", out / "agents.parquet", out / "shops.parquet"]
+    write_parquet(written[0], pa.Table.from_pylist(rows, schema=schema), schema)
+    agent_rows = [
+        {"agent_id": a, "shop_id": s, "name": n} for (s, a), n in sorted((agents or {}).items())
+    ]
+    write_parquet(written[1], pa.Table.from_pylist(agent_rows, schema=AGENTS_SCHEMA), AGENTS_SCHEMA)
+    shops = [{"shop_id": s} for s in sorted({r["shop_id"] for r in rows})]
+    write_parquet(written[2], pa.Table.from_pylist(shops, schema=SHOPS_SCHEMA), SHOPS_SCHEMA)
+    if accounts is not None:
+        own = [{"shop_id": s, "account": a} for s, a in sorted(accounts)]
+        written.append(out / "accounts.parquet")
+        table = pa.Table.from_pylist(own, schema=ACCOUNTS_SCHEMA)
+        write_parquet(written[-1], table, ACCOUNTS_SCHEMA)
+    quarantine = quarantine_table(sorted(problems, key=lambda p: (p.file, p.row)))
+    written.append(write_quarantine(out, quarantine))
+    return ImportReport(
+        fmt=fmt,
+        unit=unit,
+        read=read,
+        accepted=len(rows),
+        quarantined=quarantine.num_rows,
+        messages=len(rows),
+        written=written,
+        reasons=reason_counts(quarantine),
+    )
