@@ -152,3 +152,77 @@ def test_quarantine_reconciles_on_corrupted_files(tmp_path_factory, n, damage):
     assert count.reconciles and count.read == n
     assert {r["row"] for r in result.load.quarantine.to_pylist()} == damaged
     assert count.accepted == n - len(damaged)
+
+
+# Exchanges over four days, most starting within 25 minutes of a midnight (a window's end):
+# a buyer question, maybe an answer after a delay, maybe a run of five shop messages (a
+# refusal prompt, F1) and a click after it, with and without ``seq``, so rounds, answers and
+# prompts cross the windows' ends. Offsets and delays are sampled, not drawn from ranges,
+# so they do not all shrink to one edge.
+DAY0 = dt.datetime(2024, 1, 5)
+exchanges = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b"]),
+        st.one_of(
+            st.builds(
+                lambda d, off: d * 86400 + off,
+                st.sampled_from([1, 2, 3]),
+                st.sampled_from([-1500, -600, -170, -60, -30, 0, 30, 60, 170, 600]),
+            ),
+            st.integers(0, 4 * 86400 - 1).map(lambda s: s - s % 30),
+        ),
+        st.sampled_from([None, 0, 30, 170, 200, 600, 1700, 2000, 90000]),  # answer delay
+        st.sampled_from([None, None, 60, 3000]),  # a prompt run, then a click this later
+        st.booleans(),  # rows carry seq
+    ),
+    min_size=1,
+    max_size=12,
+)
+DAY_FIGURES = (*ROUND_FIGURES, "refusal_prompts", "refusals")
+
+
+def _exchange_rows(exs) -> tuple[list[dict], list[dict]]:
+    """Messages and refusal clicks of the exchanges."""
+    msgs: list[dict] = []
+    clicks: list[dict] = []
+
+    def at(sec: int) -> str:
+        return (DAY0 + dt.timedelta(seconds=sec)).isoformat()
+
+    for buyer, start, delay, click, with_seq in exs:
+        sent = [(start, "buyer")]
+        if delay is not None:
+            sent.append((start + delay, "agent"))
+        if click is not None:
+            sent += [(start + 1 + i, "agent") for i in range(5)]
+            clicks.append({"shop_id": "s1", "buyer_id": buyer, "ts": at(start + 5 + click)})
+        for sec, sender in sent:
+            seq = {"seq": len(msgs)} if with_seq else {}
+            msgs.append({"shop_id": "s1", "buyer_id": buyer, "sender": sender,
+                         "agent_id": "x1", "ts": at(sec), **seq})  # fmt: skip
+    return msgs, clicks
+
+
+def _day_figures(folder: Path, exs, profile: kefu.Profile, as_of: str) -> dict:
+    """Round and refusal figures of each day that ``as_of``'s window holds."""
+    msgs, clicks = _exchange_rows(exs)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_jsonl(folder / "messages.jsonl", msgs)
+    if clicks:
+        write_jsonl(folder / "refusals.jsonl", clicks)
+    days = kefu.assess(folder, profile, as_of).figures["day"].to_pylist()
+    return {d["day"]: {k: d[k] for k in DAY_FIGURES} for d in days}
+
+
+@SETTINGS
+@given(exs=exchanges, same_day=st.booleans())
+def test_a_days_figures_do_not_depend_on_the_windows_end(tmp_path_factory, exs, same_day):
+    """T2 (decided): the round, response-time and refusal figures of a day two windows share
+    are identical whatever the ``--as-of``: what starts inside is closed by what comes after.
+    """
+    profile = kefu.load_profile("taobao").override(reply_same_day=same_day)
+    base = tmp_path_factory.mktemp("days")
+    early = _day_figures(base / "early", exs, profile, "2024-01-07")  # days 01-05, 01-06
+    late = _day_figures(base / "late", exs, profile, "2024-01-09")  # … 01-07, 01-08 too
+    shared = [dt.date(2024, 1, 5), dt.date(2024, 1, 6)]
+    assert {d: early.get(d) for d in shared} == {d: late.get(d) for d in shared}

@@ -15,7 +15,7 @@ from kefu.metrics.params import Params, sql_ts
 
 def agent_days(p: Params) -> str:
     """One row per (shop, agent, day) with E1's three figures and their statuses."""
-    start = sql_ts(p.window_start)
+    start, end = sql_ts(p.window_start), sql_ts(p.window_end)
     cons_min = int(p["agent_consultations_min"])  # type: ignore[call-overload]
     handling_max = int(p["agent_handling_max_s"])  # type: ignore[call-overload]
     proactive_min = int(p["agent_proactive_min"])  # type: ignore[call-overload]
@@ -40,7 +40,8 @@ def agent_days(p: Params) -> str:
       JOIN consultations AS c
         ON c.shop_id = h.shop_id AND c.buyer_id = h.buyer_id
        AND c.consultation = h.consultation
-      WHERE c.opened_ts >= {start}
+      -- T2: a consultation opened inside the window is the window's, whenever it ends.
+      WHERE c.opened_ts >= {start} AND c.opened_ts < {end}
     )
     SELECT shop_id, agent_id, day,
            COUNT(*) AS consultations,

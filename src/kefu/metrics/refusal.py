@@ -9,6 +9,9 @@ F2: a prompt is refused when the buyer clicked refusal (a row in ``refusals``) a
 the prompt and before the stream's next prompt; rate = refused prompts / prompts. A refusal
 row with no prompt before it is listed by explain as ``no_prompt`` and not counted, so the
 rate stays a share of prompts.
+
+T2 (decided): a prompt belongs to the window when it is shown inside it; the click that
+refuses it may come after the window's end.
 """
 
 from __future__ import annotations
@@ -49,31 +52,30 @@ def refusal_prompts(p: Params) -> str:
 def refusal_audit(p: Params) -> str:
     """Prompts and refusal rows side by side; ``status`` says what each row counts as."""
     start, end = sql_ts(p.window_start), sql_ts(p.window_end)
+    inside = f"({{0}} >= {start} AND {{0}} < {end})"
     return f"""
-    WITH clicks AS (
-      SELECT * FROM refusals WHERE ts < {end}
-    ), matched AS (
+    WITH matched AS (
       SELECT pr.shop_id, pr.buyer_id, pr.agent_id, pr.ts AS prompt_ts,
              MIN(c.ts) AS refusal_ts, COUNT(c.ts) AS clicks
       FROM refusal_prompts AS pr
-      LEFT JOIN clicks AS c
+      LEFT JOIN refusals AS c
         ON c.shop_id = pr.shop_id AND c.buyer_id = pr.buyer_id AND c.ts >= pr.ts
        AND (pr.next_prompt_ts IS NULL OR c.ts < pr.next_prompt_ts)
       GROUP BY pr.shop_id, pr.buyer_id, pr.agent_id, pr.ts
     )
     SELECT shop_id, buyer_id, agent_id, prompt_ts AS ts, refusal_ts,
            CAST(prompt_ts AS DATE) AS day, hour(prompt_ts) AS hour,
-           CASE WHEN prompt_ts < {start} THEN 'outside_window'
+           CASE WHEN NOT {inside.format("prompt_ts")} THEN 'outside_window'
                 WHEN refusal_ts IS NULL THEN 'prompt'
                 ELSE 'refused' END AS status,
-           (prompt_ts >= {start}) AS in_window,
-           (prompt_ts >= {start}) AS counted,
-           (prompt_ts >= {start} AND refusal_ts IS NOT NULL) AS refused
+           {inside.format("prompt_ts")} AS in_window,
+           {inside.format("prompt_ts")} AS counted,
+           ({inside.format("prompt_ts")} AND refusal_ts IS NOT NULL) AS refused
     FROM matched
     UNION ALL
     SELECT c.shop_id, c.buyer_id, NULL, c.ts, c.ts, CAST(c.ts AS DATE), hour(c.ts),
-           'no_prompt', (c.ts >= {start}), FALSE, FALSE
-    FROM clicks AS c
+           'no_prompt', {inside.format("c.ts")}, FALSE, FALSE
+    FROM refusals AS c
     WHERE NOT EXISTS (
       SELECT 1 FROM refusal_prompts AS pr
       WHERE pr.shop_id = c.shop_id AND pr.buyer_id = c.buyer_id AND pr.ts <= c.ts)

@@ -5,7 +5,8 @@ engine-specific functions beyond what sqlglot transpiles, so the same text runs 
 and (transpiled) on Spark.
 
 How a round is found (R1, R4) needs no lag and no forward fill: order each stream (one
-buyer, one shop) totally (T3: ``ts, seq, file_no, row_no``) and, for every message, count
+buyer, one shop) totally (T3: ``ts``, then ``seq`` with a row without one first, then file
+and row) and, for every message, count
 the agent messages strictly before it. Buyer messages that share that count form one round;
 the agent message with the same count is its answer (首问首答). Bot and system messages
 (R2) get a count too but never raise it, so they neither answer nor split a round.
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 from kefu.metrics.params import Params, in_clock_window, sql_ts
 
-#: T3 — the total order of a stream; equal timestamps keep their input order.
+#: T3 — the total order of a stream; equal timestamps keep their input order. A row without
+#: ``seq`` sorts before rows with one at the same time (T3, decided): spelled out, since
+#: DuckDB puts NULLs last and Spark first by default.
 STREAM = "PARTITION BY shop_id, buyer_id"
-STREAM_ORDER = "ORDER BY ts, seq, file_no, row_no"
+STREAM_ORDER = "ORDER BY ts, seq NULLS FIRST, file_no, row_no"
 
 
 def shop_side(p: Params) -> str:
@@ -26,7 +29,13 @@ def shop_side(p: Params) -> str:
 
 
 def stream_events(p: Params) -> str:
-    """Every message before the window end, with its place in its stream.
+    """Every message, with its place in its stream.
+
+    T2 (decided): a round, a response time or a refusal prompt belongs to the window when it
+    *starts* inside it, but what closes it may come later — an answer after the window's end
+    still answers the round (P2 gives it a response time, R6 still judges it). So messages
+    after the window's end are read too, and a day's figures never depend on where the
+    window ends. Messages before the window decide where a stream stands at its start.
 
     One sort of each stream (T3) yields every running count the definitions need:
     ``pos`` — the message's position in the stream; ``k`` — agent messages strictly before
@@ -48,7 +57,6 @@ def stream_events(p: Params) -> str:
              CAST(SUM({is_buyer}) OVER {frame} AS INTEGER) AS b,
              CAST(SUM({is_shop}) OVER {frame} AS INTEGER) AS s
       FROM messages
-      WHERE ts < {sql_ts(p.window_end)}
     ) AS e
     LEFT JOIN (SELECT DISTINCT shop_id, account FROM accounts) AS a
       ON a.shop_id = e.shop_id AND a.account = e.buyer_id
@@ -93,7 +101,10 @@ def rounds(p: Params) -> str:
     WITH parts AS (
       SELECT shop_id, buyer_id, k, {part} AS part,
              MIN(ts) AS start_ts, COUNT(*) AS buyer_messages,
-             MIN(agent_id) AS addressed_agent, MIN(consultation) AS consultation,
+             -- P1 (decided): the agent the round's first buyer message was addressed to.
+             -- COALESCE because DuckDB's arg_min skips a NULL argument, Spark's min_by not.
+             NULLIF(arg_min(COALESCE(agent_id, ''), pos), '') AS addressed_agent,
+             MIN(consultation) AS consultation,
              BOOL_OR(own_account) AS own_account
       FROM stream_events WHERE sender = 'buyer'
       GROUP BY shop_id, buyer_id, k{by_part}

@@ -12,6 +12,9 @@ only when its status is ``counted``:
 - ``replaced_same_day`` — 1688 (S3, ``same_day_change``): a buyer may change a rating until
   24:00 of the same day, ``max_rating_changes`` times; a change replaces the earlier score;
 - ``change_limit`` — a change beyond ``max_rating_changes`` (S3, assumed 3);
+- ``own_account_rating`` — the rater is one of the shop's own accounts (R3): abnormal and removed
+  (S4, assumed). Being an own account is a property of the (shop, buyer) pair, so all of
+  that rater's ratings are removed and no other buyer's dedupe or count is touched;
 - ``abnormal`` — the buyer has more than ``max_ratings_per_buyer`` counted ratings in the
   shop in the window (S4, number assumed): all of them are removed.
 """
@@ -30,7 +33,7 @@ def _rolling_24h(end: str) -> str:
     return f"""
     WITH RECURSIVE ordered AS (
       SELECT *, ROW_NUMBER() OVER (PARTITION BY shop_id, buyer_id {RATING_ORDER}) AS n
-      FROM ratings WHERE ts < {end}
+      FROM own WHERE ts < {end}
     ), chain AS (
       SELECT shop_id, buyer_id, n, ts AS period_start, TRUE AS opens
       FROM ordered WHERE n = 1
@@ -58,7 +61,7 @@ def _same_day_change(end: str, max_changes: int) -> str:
     FROM (
       SELECT *, ROW_NUMBER() OVER ({day} {RATING_ORDER}) AS n_day,
                 COUNT(*) OVER ({day}) AS day_total
-      FROM ratings WHERE ts < {end}
+      FROM own WHERE ts < {end}
     ) AS r
     """
 
@@ -73,8 +76,16 @@ def rating_audit(p: Params) -> str:
         deduped = _same_day_change(end, int(p["max_rating_changes"]))  # type: ignore[call-overload]
     limit = int(p["max_ratings_per_buyer"])  # type: ignore[call-overload]
     satisfied = int(p["satisfied_min_score"])  # type: ignore[call-overload]
+    counted = f"(in_window AND NOT own_account AND dedupe IS NULL AND buyer_counted <= {limit})"
     return f"""
-    WITH deduped AS ({deduped}),
+    WITH own AS (
+      -- S4 (assumed): a rating from one of the shop's own accounts (R3) is abnormal.
+      SELECT r.*, (a.account IS NOT NULL) AS own_account
+      FROM ratings AS r
+      LEFT JOIN (SELECT DISTINCT shop_id, account FROM accounts) AS a
+        ON a.shop_id = r.shop_id AND a.account = r.buyer_id
+    ),
+    deduped AS ({deduped}),
     placed AS (
       SELECT *, (ts >= {start}) AS in_window FROM deduped
     ),
@@ -86,12 +97,12 @@ def rating_audit(p: Params) -> str:
     SELECT shop_id, buyer_id, agent_id, score, ts, source, file_no, row_no,
            CAST(ts AS DATE) AS day, hour(ts) AS hour, buyer_counted, in_window,
            CASE WHEN NOT in_window THEN 'outside_window'
+                WHEN own_account THEN 'own_account_rating'
                 WHEN dedupe IS NOT NULL THEN dedupe
                 WHEN buyer_counted > {limit} THEN 'abnormal'
                 ELSE 'counted' END AS status,
-           (in_window AND dedupe IS NULL AND buyer_counted <= {limit}) AS counted,
-           (in_window AND dedupe IS NULL AND buyer_counted <= {limit}
-            AND score >= {satisfied}) AS satisfied
+           {counted} AS counted,
+           ({counted} AND score >= {satisfied}) AS satisfied
     FROM per_buyer
     """
 

@@ -249,9 +249,8 @@ def _transcripts(
     result: Result, shop_id: str, max_messages: int, cap: int
 ) -> dict[tuple[int, int], list[dict[str, Any]]]:
     # A message's place in its stream (``pos`` of ``stream_events``) is its row number in
-    # the T3 order among the stream's messages before the window end; numbering the few
-    # picked streams the same way joins each message (with its text) to its consultation.
-    end = f"TIMESTAMP '{result.params.window_end:%Y-%m-%d %H:%M:%S}'"
+    # the T3 order among all the stream's messages; numbering the few picked streams the
+    # same way joins each message (with its text) to its consultation.
     rows = _query(
         result,
         f"""
@@ -275,7 +274,6 @@ def _transcripts(
           FROM messages AS m
           JOIN streams AS s ON s.shop_id = m.shop_id AND s.buyer_id = m.buyer_id
           LEFT JOIN message_texts AS t ON t.file_no = m.file_no AND t.row_no = m.row_no
-          WHERE m.ts < {end}
         ), answers AS (
           SELECT r.shop_id, r.buyer_id, r.answer_ts, MIN(r.wait_s) AS wait_s
           FROM rounds AS r

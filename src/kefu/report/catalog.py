@@ -131,6 +131,10 @@ OUTCOMES = {
         "change beyond the {changes} allowed (S3, assumed)",
         "超过允许的{changes}次修改 (S3，假设)",
     ),
+    "own_account_rating": (
+        "rating from one of the shop's own accounts (R3): abnormal, removed (S4, assumed)",
+        "本店铺账号的评价 (R3)，视为异常剔除 (S4，假设)",
+    ),
     "abnormal": (
         "buyer has more than {max_buyer} counted ratings: abnormal, removed (S4, assumed)",
         "买家计入评价超过{max_buyer}条，视为异常剔除 (S4，假设)",
