@@ -9,6 +9,7 @@ edge cases: encodings, lost dates, epoch times as text and as numbers, unknown c
 from __future__ import annotations
 
 import json
+import random
 import re
 import shlex
 from pathlib import Path
@@ -105,6 +106,42 @@ def test_the_examples_are_what_the_script_writes(tmp_path, monkeypatch):
     script["main"]()
     for name in ("wangwang-export.txt", "wechat-kf-sync_msg.jsonl", "pdd-chat.jsonl"):
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
+
+
+def mangled(data: bytes, seed: str) -> list[bytes]:
+    """Empty, cut, binary and randomly damaged copies of an export."""
+    rnd = random.Random(seed)
+    cases = [b"", b"\n\n", data[: len(data) // 3], data[:-9], data.replace(b"\n", b"\r")]
+    cases.append(bytes(rnd.randrange(256) for _ in range(300)))
+    for _ in range(40):
+        damaged = bytearray(data)
+        for _ in range(rnd.randrange(1, 6)):
+            at = rnd.randrange(len(damaged))
+            junk = rnd.choice(
+                [b"", b"{", b"]", b'"', b"\x00", b"\xff\xfe", b"1e999", b"\n", b"null"]
+            )
+            damaged[at : at + rnd.randrange(0, 30)] = junk
+        cases.append(bytes(damaged))
+    return cases
+
+
+@pytest.mark.parametrize(
+    "fmt, name",
+    [("wangwang-txt", "wangwang-export.txt"), ("wechat-kf", "wechat-kf-sync_msg.jsonl"),
+     ("pdd", "pdd-chat.jsonl")],
+)  # fmt: skip
+def test_damaged_examples_reconcile_or_stop_with_one_line(fmt, name, tmp_path):
+    for k, data in enumerate(mangled((EXAMPLES / name).read_bytes(), fmt)):
+        path, out = tmp_path / f"in{k}", tmp_path / f"out{k}"
+        path.write_bytes(data)
+        try:
+            report = run_import(
+                fmt, [path], out, accounts=[SHOP] if fmt == "wangwang-txt" else None
+            )
+        except InputError as exc:  # the CLI prints it as one line and exits 2
+            assert "\n" not in str(exc), (k, str(exc))
+        else:
+            reconciled(report, out)
 
 
 def test_every_format_is_documented_with_its_command():
@@ -439,3 +476,9 @@ def test_pdd_shop_comes_from_mall_id_else_shop_option(tmp_path):
     assert got[0]["shop_id"] == MALL
     with pytest.raises(InputError, match="--account and --prefix are for"):
         run_import("pdd", [tmp_path / "chat.jsonl"], tmp_path / "o", accounts=["x"])
+
+
+def test_pdd_half_an_emoji_is_written_not_a_crash(tmp_path):
+    line = json.dumps(pdd_rec(1, T0, user(), cs(MALL), content="好的\ud83d"))  # escaped
+    _, got, _ = import_pdd_lines(tmp_path, [line, '{"message": "\\udfff"}'])
+    assert got[0]["text"] == "好的?"  # the lone surrogate is replaced, the message kept

@@ -71,6 +71,12 @@ class Problem:
     kind: str = INVALID
 
 
+def utf8(value: str | None) -> str | None:
+    """Text that can be written: a lone surrogate (``"\\ud83d"`` in JSON, half an emoji cut
+    off) becomes ``?`` instead of failing the whole write."""
+    return value if value is None or value.isascii() else value.encode("utf-8", "replace").decode()
+
+
 def quarantine_table(problems: Iterable[Problem]) -> pa.Table:
     """Problems as a table with the loader's quarantine columns (``table`` is messages)."""
     rows = [
@@ -81,8 +87,8 @@ def quarantine_table(problems: Iterable[Problem]) -> pa.Table:
             "row": p.row,
             "field": p.field,
             "reason": p.reason,
-            "value": p.value,
-            "record": json.dumps(p.record, ensure_ascii=False, default=str),
+            "value": utf8(p.value),
+            "record": utf8(json.dumps(p.record, ensure_ascii=False, default=str)),
         }
         for p in problems
     ]
@@ -255,10 +261,12 @@ def write_import(
     """
     prepare_out(out)
     schema = message_schema(tz)
+    rows = [{k: utf8(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
     written = [out / "messages.parquet", out / "agents.parquet", out / "shops.parquet"]
     write_parquet(written[0], pa.Table.from_pylist(rows, schema=schema), schema)
     agent_rows = [
-        {"agent_id": a, "shop_id": s, "name": n} for (s, a), n in sorted((agents or {}).items())
+        {"agent_id": utf8(a), "shop_id": utf8(s), "name": utf8(n)}
+        for (s, a), n in sorted((agents or {}).items())
     ]
     write_parquet(written[1], pa.Table.from_pylist(agent_rows, schema=AGENTS_SCHEMA), AGENTS_SCHEMA)
     shops = [{"shop_id": s} for s in sorted({r["shop_id"] for r in rows})]
