@@ -88,14 +88,17 @@ def _type(value: object) -> int | None:
 
 def _mall(record: dict[str, Any], message: dict[str, Any]) -> str | None:
     """The shop: the first ``mall_id`` of to, from, the message, the record, its target."""
-    places = [_party(message, "to"), _party(message, "from"), message, record]
-    places.append(_party(record, "target"))
+    places = (_party(message, "to"), _party(message, "from"), message, record,
+              _party(record, "target"))  # fmt: skip
     return next((m for p in places if (m := _id(p.get("mall_id")))), None)
 
 
 def _text(kind: int, message: dict[str, Any]) -> str:
     content = message.get("content")
-    text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    if content is None or isinstance(content, str):
+        text = content or ""
+    else:  # a card or an order: kept as its JSON
+        text = json.dumps(content, ensure_ascii=False)
     label = LABELS.get(kind)
     return f"{label} {text}".strip() if label else text
 
@@ -124,34 +127,34 @@ def _row(rec: _Record, seq: int, accounts: ShopAccounts) -> dict[str, Any] | Pro
     role = ROLES.get(str(sender.get("role") or ""))
     if role is None:
         return rec.problem("from.role", REASONS["role"], sender.get("role"))
-    user = sender if role == "buyer" else to
+    user, side = (sender, "from") if role == "buyer" else (to, "to")
     buyer = _id(user.get("uid")) if user.get("role") == "user" else None
     if buyer is None:
-        return rec.problem("to.uid", REASONS["buyer"], to.get("uid"), EXCLUDED)
+        return rec.problem(f"{side}.uid", REASONS["buyer"], user.get("uid"), EXCLUDED)
     shop = _mall(rec.raw, message) or accounts.shop
     if shop is None:
         return rec.problem("mall_id", REASONS["shop"], None, EXCLUDED)
     text = _text(kind, message)
-    row: dict[str, Any] = {
-        "shop_id": shop,
-        "buyer_id": buyer,
-        "agent_id": None,
-        "sender": role,
-        "ts": ts,
-        "text": text,
-        "msg_id": _id(message.get("msg_id")),
-        "seq": seq,
-    }
+    row: dict[str, Any] = {"shop_id": shop, "buyer_id": buyer, "agent_id": None, "sender": role,
+                           "ts": ts, "text": text, "msg_id": _id(message.get("msg_id")),
+                           "seq": seq}  # fmt: skip
     cs = sender if role == "agent" else to
     cs_uid = _id(cs.get("uid")) if cs.get("role") == "mall_cs" else None
+    return _judged(row, kind, cs_uid, accounts.bot_markers)
+
+
+def _judged(
+    row: dict[str, Any], kind: int, cs_uid: str | None, markers: tuple[str, ...]
+) -> dict[str, Any]:
+    """The row's sender and agent by its type and role (R2, P1); ``cs_uid``: its mall_cs."""
     if kind in (RECALL, TRANSFER):
         row["sender"] = "system"  # R2: a recall or a transfer notice opens no round
         if kind == TRANSFER:
             row["agent_id"] = row[HANDOVER] = cs_uid
-    elif role == "agent":
-        bot = any(m and text.lstrip().startswith(m) for m in accounts.bot_markers)
+    elif row["sender"] == "agent":
+        bot = any(m and row["text"].lstrip().startswith(m) for m in markers)
         row["sender"], row["agent_id"] = ("bot" if bot else "agent"), cs_uid
-    elif cs_uid != shop:
+    elif cs_uid != row["shop_id"]:
         row["agent_id"] = cs_uid  # addressed to one agent, not to the shop as a whole
     return row
 

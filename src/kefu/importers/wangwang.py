@@ -237,7 +237,8 @@ def _msg_id(buyer: str, message: Message, sender: str, counts: dict[str, int]) -
 
 def _judge(message: Message, accounts: ShopAccounts) -> tuple[str, str, str] | None:
     """(buyer id, sender role, sender id) by R2/R3; ``None`` for a stranger."""
-    assert message.who is not None and message.block.contact is not None
+    if message.who is None or message.block.contact is None:
+        return None  # not reached: such a line carries a reason
     contact = message.block.contact.names(accounts)
     buyer = contact[0]
     for name in message.who.names(accounts):
