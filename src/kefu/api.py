@@ -80,6 +80,7 @@ def assess(
     as_of: str | dt.date | None = None,
     *,
     header_map: dict[str, str] | None = None,
+    sender_map: dict[str, str] | None = None,
     engine: DuckDBEngine | None = None,
     on_file: Callable[[str, str], None] | None = None,
     on_step: Callable[[str], None] | None = None,
@@ -88,12 +89,14 @@ def assess(
 
     ``inputs`` is a folder (files named ``messages.*``, ``ratings.*``, … see
     docs/schema.md), a list of such files or folders, or a mapping table → files.
+    ``header_map`` maps unusual headers to canonical columns (``{"发言人": "sender"}``),
+    ``sender_map`` unusual sender values to buyer, agent, bot or system (``{"2": "bot"}``).
     ``on_file(table, path)`` and ``on_step(relation)`` report progress.
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     files = inputs if isinstance(inputs, dict) else discover_inputs(inputs)
     eng = engine or DuckDBEngine()
-    report = load_inputs(eng, files, str(prof["timezone"]), header_map, on_file)
+    report = load_inputs(eng, files, str(prof["timezone"]), header_map, on_file, sender_map)
     day = _as_date(as_of) or default_as_of(eng)
     params = Params(prof, day)
     assessment = Assessment(eng, params, on_step)

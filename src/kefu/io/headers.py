@@ -18,7 +18,10 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "agent_id": (
             "agent", "agent_id", "staff", "客服", "客服id", "客服账号", "客服昵称", "接待客服",
         ),
-        "sender": ("sender", "role", "from", "发送方", "发送者", "发送人", "角色", "发言人"),
+        "sender": (
+            "sender", "role", "from", "origin", "waiter_send", "发送方", "发送者", "发送人",
+            "角色", "发言人",
+        ),
         "ts": ("ts", "time", "timestamp", "created_at", "时间", "发送时间", "消息时间", "日期时间"),
         "text": ("text", "content", "message", "内容", "消息内容", "聊天内容", "消息"),
         "msg_id": ("msg_id", "message_id", "id", "消息id", "消息编号"),

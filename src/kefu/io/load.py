@@ -18,11 +18,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from kefu.engine.duckdb import DuckDBEngine
-from kefu.io.headers import map_headers
+from kefu.io.headers import map_headers, normalise
 from kefu.io.readers import InputError, read_raw
 from kefu.io.schema import (
+    ACCOUNT_COLUMNS,
+    ACCOUNT_PREFIXES,
     PROVENANCE,
     SCORE_LABELS,
+    SENDER_CODES,
     SENDERS,
     SOURCES,
     TABLES,
@@ -32,14 +35,34 @@ from kefu.io.schema import (
 )
 from kefu.metrics.params import sql_str
 
-#: Formats tried, after ISO 8601, for text timestamps of workbench exports.
+#: Formats tried, after ISO 8601, for text timestamps of workbench exports. DuckDB's
+#: strptime takes unpadded numbers too (``2024/3/1 9:05``). A date alone is midnight.
 TIME_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
     "%Y-%m-%d %H:%M",
+    "%Y.%m.%d %H:%M:%S",
     "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M:%S",
+    "%Y年%m月%d日",
     "%Y%m%d %H:%M:%S",
+    "%Y%m%d%H%M%S",
 )
+
+#: An explicit UTC offset after a clock time (``10:00:05Z``, ``10:00+08:00``, ``10:00 +0800``).
+#: The clock time is required, so the day of a date alone (``2024-03-01``) is not an offset.
+OFFSET_PATTERN = r"[0-9]:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+#: Epoch time: seconds (9–11 digits) or milliseconds (12–13 digits), maybe with a fraction.
+EPOCH_PATTERN = r"[0-9]{9,13}([.][0-9]+)?"
+#: Below this an epoch number is seconds, from it milliseconds (year 5138 in seconds).
+EPOCH_MS_FROM = 10**11
+
+#: Characters trimmed from both ends of every value, besides spaces: tabs, line breaks, NUL
+#: bytes, the ideographic space, the byte-order mark and the no-break space, which would
+#: otherwise split one buyer into two streams.
+TRIMMED = "\t\n\r\x00\u3000\ufeff\xa0"
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
 
@@ -93,25 +116,49 @@ RECONCILE_EN = ("{}: read {} = accepted {} + quarantined {}", " + duplicates {}"
 RECONCILE_ZH = ("{}: 读取 {} = 接受 {} + 隔离 {}", " + 重复 {}")
 
 
-def _lookup(raw: str, mapping: dict[str, tuple[str, ...]], out: str) -> str:
+def _trim(raw: str) -> str:
+    """SQL: ``raw`` as text without the blanks of ``TRIMMED`` (and spaces) at either end."""
+    chars = " || ".join(["' '", *(f"chr({ord(c)})" for c in TRIMMED)])
+    return f"trim(CAST({raw} AS VARCHAR), {chars})"
+
+
+def _lookup(text: str, mapping: dict[str, str], out: str = "{}") -> str:
+    """SQL: a CASE mapping the lower-cased ``text`` through ``mapping`` (alias → key)."""
     whens = " ".join(
         f"WHEN {sql_str(alias.lower())} THEN {out.format(sql_str(key))}"
-        for key, aliases in mapping.items()
-        for alias in aliases
+        for alias, key in mapping.items()
     )
-    return f"CASE lower(trim({raw})) {whens} ELSE NULL END"
+    return f"CASE lower({text}) {whens} ELSE NULL END"
+
+
+def _aliases(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {alias: key for key, aliases in words.items() for alias in aliases}
 
 
 def _ts_expr(raw: str, raw_type: str, tz: str) -> str:
+    """SQL: a local naive TIMESTAMP from the raw value (T1), NULL when it is none.
+
+    Instants — an offset, ``Z``, epoch seconds or milliseconds — are converted to the
+    profile's zone; a naive time is local already.
+    """
     if raw_type.startswith("TIMESTAMP WITH TIME ZONE"):
         return f"timezone({sql_str(tz)}, {raw})"
     if raw_type.startswith("TIMESTAMP") or raw_type == "DATE":
         return f"CAST({raw} AS TIMESTAMP)"
-    text = f"trim(CAST({raw} AS VARCHAR))"
+    text = _trim(raw)
     formats = ", ".join(sql_str(f) for f in TIME_FORMATS)
+    number = f"TRY_CAST({text} AS DOUBLE)"
+    # DuckDB reads ``10:00+08:00`` but not ``10:00 +08:00``: the blank before it goes.
+    glued = f"regexp_replace({text}, '\\s+(Z|z|[+-][0-9:]+)$', '\\1')"
+    epoch = (
+        f"to_timestamp(CASE WHEN {number} >= {EPOCH_MS_FROM} THEN {number} / 1000.0 "
+        f"ELSE {number} END)"
+    )
     return (
-        f"CASE WHEN regexp_matches({text}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
-        f"THEN timezone({sql_str(tz)}, TRY_CAST({text} AS TIMESTAMPTZ)) "
+        f"CASE WHEN regexp_full_match({text}, {sql_str(EPOCH_PATTERN)}) "
+        f"THEN timezone({sql_str(tz)}, {epoch}) "
+        f"WHEN regexp_matches({text}, {sql_str(OFFSET_PATTERN)}) "
+        f"THEN timezone({sql_str(tz)}, TRY_CAST({glued} AS TIMESTAMPTZ)) "
         f"ELSE COALESCE(TRY_CAST({text} AS TIMESTAMP), TRY_STRPTIME({text}, [{formats}])) END"
     )
 
@@ -123,23 +170,52 @@ def _as_text(raw: str, raw_type: str) -> str:
     return f"CAST({raw} AS VARCHAR)"
 
 
-def _value_expr(col: Column, raw: str, raw_type: str, tz: str) -> str:
+def _account(text: str) -> str:
+    """SQL: an account name without a site prefix (``cntaobao小米`` → ``小米``)."""
+    cases = " ".join(
+        f"WHEN lower({text}) LIKE {sql_str(prefix.lower() + '_%')} "
+        f"THEN substr({text}, {len(prefix) + 1})"
+        for prefix in ACCOUNT_PREFIXES
+    )
+    return f"CASE {cases} ELSE {text} END"
+
+
+def sender_words(header: str, user: dict[str, str] | None = None) -> dict[str, str]:
+    """Sender value → canonical sender for a column headed ``header``.
+
+    The user's ``--sender-map`` comes first, then the codes of that column (``origin`` 3 /
+    4 / 5, ``waiter_send`` 0 / 1), then the words of ``SENDERS``.
+
+    >>> sender_words("origin")["5"], sender_words("role")["mall_cs"]
+    ('agent', 'agent')
+    """
+    words = _aliases(SENDERS)
+    words.update(SENDER_CODES.get(normalise(header), {}))
+    words.update({k.strip().lower(): v for k, v in (user or {}).items()})
+    return words
+
+
+def _value_expr(
+    col: Column, raw: str, raw_type: str, tz: str, header: str = "", senders: dict | None = None
+) -> str:
     """SQL turning the raw input column into the canonical value (NULL when unusable)."""
     raw = _as_text(raw, raw_type) if raw_type == "JSON" else raw
-    text = f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+    text = f"NULLIF({_trim(raw)}, '')"
     match col.kind:
+        case "id" if col.name in ACCOUNT_COLUMNS:
+            return _account(text)
         case "id" | "text":
             return text
         case "sender":
-            # Canonical values, by far the most common, skip the alias lookup.
+            # Canonical values, by far the most common, skip the lookup.
             canonical = ", ".join(sql_str(k) for k in SENDERS)
-            lookup = _lookup(raw, SENDERS, "{}")
-            return f"CASE WHEN {raw} IN ({canonical}) THEN {raw} ELSE {lookup} END"
+            lookup = _lookup(text, sender_words(header, senders))
+            return f"CASE WHEN {text} IN ({canonical}) THEN {text} ELSE {lookup} END"
         case "source":
-            known = _lookup(raw, SOURCES, "{}")
+            known = _lookup(text, _aliases(SOURCES))
             return f"COALESCE({known}, lower({text}))"
         case "tier":
-            known = _lookup(raw, TIERS, "{}")
+            known = _lookup(text, _aliases(TIERS))
             return f"COALESCE({known}, lower({text}))"
         case "ts":
             return _ts_expr(raw, raw_type, tz)
@@ -209,6 +285,7 @@ def _stage_file(
     file_no: int,
     tz: str,
     user_map: dict[str, str] | None,
+    sender_map: dict[str, str] | None = None,
 ) -> _Staged | None:
     """Stage one file as a view (no copy): values are parsed where the rows are read."""
     raw_name = f"raw_{table}_{file_no}"
@@ -231,9 +308,10 @@ def _stage_file(
             continue
         raw = '"' + found[col.name].replace('"', '""') + '"'
         text = _as_text(raw, types[found[col.name]])
-        inner.append(f"{_value_expr(col, raw, types[found[col.name]], tz)} AS v_{col.name}")
+        value = _value_expr(col, raw, types[found[col.name]], tz, found[col.name], sender_map)
+        inner.append(f"{value} AS v_{col.name}")
         if col.name in HEAVY.get(table, ()):
-            heavy[col.name] = _value_expr(col, raw, types[found[col.name]], tz)
+            heavy[col.name] = value
         if col.kind not in ("id", "text"):  # an id's value is its trimmed text, NULL if blank
             inner.append(f"({text} IS NOT NULL AND trim({text}) <> '') AS g_{col.name}")
         outer.append(f"CAST(v_{col.name} AS {col.sql_type}) AS {col.name}")
@@ -255,28 +333,51 @@ def _stage_file(
     return _Staged(view, raw_name, raw_value, file_no, heavy)
 
 
-def _duplicates(engine: DuckDBEngine, table: str) -> int:
-    """Table ``dups_<table>``: repeated copies of a ``msg_id`` within a shop (the first is kept).
+#: Canonical columns two copies of one ``msg_id`` are compared on (the text included); not
+#: ``seq``, which is where a copy stands in its export (T3), so it differs between copies.
+COMPARED = ("buyer_id", "agent_id", "sender", "ts", "text")
 
-    Only the repeated keys are ranked: the common case costs one hash aggregate.
+
+def _duplicates(engine: DuckDBEngine) -> tuple[int, int]:
+    """Table ``dups_messages``: later copies of a ``msg_id`` within a shop; the first is kept.
+
+    A copy whose content differs from the first (``differs`` names the columns) is not a
+    plain duplicate: it is quarantined, so a clash of ids is seen. Only the repeated keys are
+    ranked and their texts read: the common case costs one hash aggregate. Returns (plain
+    duplicates, copies that differ).
     """
-    checked = f"checked_{table}"
+    differs = ", ".join(
+        f"CASE WHEN r.{c} IS DISTINCT FROM f.{c} THEN {sql_str(c)} END" for c in COMPARED
+    )
     engine.materialize(
-        f"dups_{table}",
+        "dups_messages",
         f"""WITH keys AS (
-              SELECT shop_id, msg_id FROM {checked}
+              SELECT shop_id, msg_id FROM checked_messages
               WHERE msg_id IS NOT NULL AND _field IS NULL
               GROUP BY shop_id, msg_id HAVING COUNT(*) > 1
-            )
-            SELECT file_no, row_no, msg_id FROM (
-              SELECT c.file_no, c.row_no, c.msg_id, ROW_NUMBER() OVER (
+            ), ranked AS (
+              SELECT c.*, t.text, ROW_NUMBER() OVER (
                        PARTITION BY c.shop_id, c.msg_id ORDER BY c.file_no, c.row_no) AS copy
-              FROM {checked} AS c
+              FROM checked_messages AS c
               JOIN keys AS k ON c.shop_id = k.shop_id AND c.msg_id = k.msg_id
+              LEFT JOIN message_texts AS t ON t.file_no = c.file_no AND t.row_no = c.row_no
               WHERE c._field IS NULL
-            ) AS ranked WHERE copy > 1""",
+            )
+            SELECT r.file_no, r.row_no, r.msg_id, f.file_no AS first_file, f.row_no AS first_row,
+                   NULLIF(concat_ws(', ', {differs}), '') AS differs
+            FROM ranked AS r
+            JOIN ranked AS f ON f.shop_id = r.shop_id AND f.msg_id = r.msg_id AND f.copy = 1
+            WHERE r.copy > 1""",
     )
-    return int(engine.scalar(f"SELECT COUNT(*) FROM dups_{table}"))
+    plain, differing = (
+        engine.query(
+            "SELECT COUNT(*) FILTER (WHERE differs IS NULL) AS plain, "
+            "COUNT(*) FILTER (WHERE differs IS NOT NULL) AS differing FROM dups_messages"
+        )
+        .to_pylist()[0]
+        .values()
+    )
+    return int(plain), int(differing)
 
 
 def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: TableCount) -> None:
@@ -300,12 +401,6 @@ def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: Tabl
         .values()
     )
     count.read, count.quarantined = int(read), int(quarantined)
-    count.duplicates = _duplicates(engine, table) if table == "messages" and read else 0
-    count.accepted = count.read - count.quarantined - count.duplicates
-    accepted = f"SELECT {', '.join('c.' + c for c in light)} FROM {checked} AS c"
-    if count.duplicates:
-        accepted += f" ANTI JOIN dups_{table} AS d ON d.file_no = c.file_no AND d.row_no = c.row_no"
-    engine.view(table, f"{accepted} WHERE c._field IS NULL")
     if table == "messages":
         # Read straight from the inputs, unchecked: joined to accepted rows by file and row.
         texts = [
@@ -315,13 +410,27 @@ def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: Tabl
         ]
         none = "SELECT 0 AS file_no, CAST(0 AS BIGINT) AS row_no, '' AS text WHERE FALSE"
         engine.view("message_texts", " UNION ALL ".join(texts) or none)
+    repeated = 0
+    if table == "messages" and read:
+        count.duplicates, differing = _duplicates(engine)
+        count.quarantined += differing
+        repeated = count.duplicates + differing
+    count.accepted = count.read - count.quarantined - count.duplicates
+    accepted = f"SELECT {', '.join('c.' + c for c in light)} FROM {checked} AS c"
+    if repeated:
+        accepted += f" ANTI JOIN dups_{table} AS d ON d.file_no = c.file_no AND d.row_no = c.row_no"
+    engine.view(table, f"{accepted} WHERE c._field IS NULL")
 
 
 def _quarantine_rows(
     engine: DuckDBEngine, table: str, staged: list[_Staged], files: list[str]
 ) -> pa.Table:
     """Every row not used, with its file, row, field, reason, raw value and raw record."""
-    names = "CASE file_no " + " ".join(f"WHEN {i} THEN {sql_str(f)}" for i, f in enumerate(files))
+
+    def name_of(file_no: str) -> str:
+        whens = " ".join(f"WHEN {i} THEN {sql_str(f)}" for i, f in enumerate(files))
+        return f"CASE {file_no} {whens} END"
+
     invalid = [
         f"""SELECT s.file_no, s.row_no, 'invalid' AS kind, s._field AS field, s._reason AS reason,
                    {st.raw_value} AS value, CAST(to_json(r) AS VARCHAR) AS record
@@ -330,13 +439,21 @@ def _quarantine_rows(
         for st in staged
     ]
     if table == "messages":
-        invalid.append(
-            f"""SELECT file_no, row_no, 'duplicate', 'msg_id',
-                       'duplicate msg_id: the first copy is kept', msg_id, NULL
-                FROM dups_{table}"""
-        )
+        invalid += [
+            f"""SELECT d.file_no, d.row_no,
+                       CASE WHEN d.differs IS NULL THEN 'duplicate' ELSE 'invalid' END, 'msg_id',
+                       CASE WHEN d.differs IS NULL THEN 'duplicate msg_id: the first copy is kept'
+                            ELSE 'msg_id repeats row ' || d.first_row || ' of '
+                                 || {name_of("d.first_file")}
+                                 || ' with different ' || d.differs || ': the first copy is kept'
+                       END,
+                       d.msg_id, CAST(to_json(r) AS VARCHAR)
+                FROM dups_{table} AS d JOIN {st.raw} AS r ON r.row_no = d.row_no
+                WHERE d.file_no = {st.file_no}"""
+            for st in staged
+        ]
     return engine.query(f"""
-        SELECT {sql_str(table)} AS "table", kind, {names} END AS file, row_no AS "row",
+        SELECT {sql_str(table)} AS "table", kind, {name_of("file_no")} AS file, row_no AS "row",
                field, reason, value, record
         FROM ({" UNION ALL ".join(invalid)}) AS q
         ORDER BY file_no, row_no
@@ -349,12 +466,14 @@ def load_inputs(
     timezone: str,
     user_map: dict[str, str] | None = None,
     on_file: Callable[[str, str], None] | None = None,
+    sender_map: dict[str, str] | None = None,
 ) -> LoadReport:
     """Name every canonical table over its files (a table with no file is empty).
 
     Nothing is copied: each table is a view that parses and checks rows as they are read,
     so a Parquet column a figure does not need is never read. ``on_file(table, path)`` is
-    told each file as it is staged, for progress display.
+    told each file as it is staged, for progress display. ``user_map`` maps headers
+    (``{"发言人": "sender"}``), ``sender_map`` sender values (``{"2": "bot"}``).
     """
     counts: dict[str, TableCount] = {}
     quarantines = []
@@ -366,7 +485,7 @@ def load_inputs(
         for file_no, path in enumerate(files):
             if on_file:
                 on_file(table, path)
-            one = _stage_file(engine, table, Path(path), file_no, timezone, user_map)
+            one = _stage_file(engine, table, Path(path), file_no, timezone, user_map, sender_map)
             if one is not None:
                 staged.append(one)
         _finish(engine, table, staged, count)

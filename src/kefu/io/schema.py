@@ -64,12 +64,31 @@ TABLES: dict[str, tuple[Column, ...]] = {
 #: Columns every loaded event table carries besides its own: where each row came from.
 PROVENANCE = (Column("file_no", "int", True, "INTEGER"), Column("row_no", "int", True, "BIGINT"))
 
+#: Sender words, compared case-insensitively after trimming; platform exports' role codes
+#: included: Taobao open platform (buyer / customService), Pinduoduo (user / mall_cs),
+#: JD (im.customer / im.waiter).
 SENDERS = {
-    "buyer": ("buyer", "customer", "user", "买家", "顾客", "客户", "用户"),
-    "agent": ("agent", "seller", "staff", "human", "客服", "卖家", "商家", "人工", "人工客服"),
+    "buyer": ("buyer", "customer", "user", "im.customer", "买家", "顾客", "客户", "用户"),
+    "agent": (
+        "agent", "seller", "staff", "human", "customservice", "mall_cs", "im.waiter",
+        "waiter", "客服", "卖家", "商家", "人工", "人工客服",
+    ),
     "bot": ("bot", "robot", "auto", "auto-reply", "autoreply", "机器人", "自动回复", "智能客服"),
     "system": ("system", "platform", "notice", "系统", "系统消息", "平台", "通知"),
+}  # fmt: skip
+
+#: Numeric sender codes, which mean something only in the column that holds them: WeChat
+#: 微信客服 ``origin`` (3 customer, 4 system event, 5 agent) and JD ``waiter_send``
+#: (0 the buyer, 1 the agent). Both headers are aliases of ``sender``.
+SENDER_CODES: dict[str, dict[str, str]] = {
+    "origin": {"3": "buyer", "4": "system", "5": "agent"},
+    "waiter_send": {"0": "buyer", "1": "agent"},
 }
+
+#: Columns that hold an account name (shop, buyer, agent): a Wangwang long id's site prefix
+#: is removed so ``cntaobao小米`` and ``小米`` are one shop.
+ACCOUNT_COLUMNS = ("shop_id", "buyer_id", "agent_id", "account")
+ACCOUNT_PREFIXES = ("cntaobao",)
 
 SCORE_LABELS = {"很满意": 5, "满意": 4, "一般": 3, "不满意": 2, "很不满意": 1}
 
