@@ -196,3 +196,18 @@ class TestRepeatedMessageIds:
         r = loaded(tmp_path, rows)
         (q,) = r.load.quarantine.to_pylist()
         assert "different sender, ts" in q["reason"]
+
+
+def test_schema_doc_lists_the_sender_words_the_loader_knows():
+    from pathlib import Path
+
+    from kefu.io.schema import SENDERS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "schema.md").read_text("utf-8")
+    section = doc.split("## Senders", 1)[1].split("##", 1)[0]
+    listed = {
+        row.split("|")[1].strip(" `"): {w.strip().lower() for w in row.split("|")[2].split(",")}
+        for row in section.splitlines()
+        if row.startswith("| `")
+    }
+    assert listed == {k: {w.lower() for w in v} for k, v in SENDERS.items()}
