@@ -12,6 +12,8 @@ them into data frames.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import pyarrow as pa
 from kefu.engine.duckdb import DuckDBEngine
 from kefu.io.discover import discover_inputs
 from kefu.io.load import LoadReport, load_inputs
+from kefu.io.readers import InputError
 from kefu.metrics.assessment import Assessment
 from kefu.metrics.params import Params
 from kefu.rules.profile import Profile, load_profile
@@ -55,13 +58,99 @@ class Result:
         return other
 
 
-def _as_date(value: str | dt.date | None) -> dt.date | None:
+#: Output languages of every text kefu writes.
+LANGS = ("en", "zh")
+#: The memory sizes the engine accepts: a number and a unit (1000- or 1024-based), or a
+#: share of the machine's memory.
+MEMORY_UNITS = ("KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB")
+_MEMORY_SIZE = re.compile(
+    r"\s*(\d+(?:\.\d+)?)\s*(" + "|".join(MEMORY_UNITS) + r"|%)\s*", re.IGNORECASE
+)
+
+
+class NothingAccepted(InputError):
+    """The inputs were read but no message and no rating row was usable: nothing to assess."""
+
+
+def check_lang(lang: str, option: str = "lang") -> str:
+    """``lang`` if kefu writes that language, else a ``ValueError`` naming ``option``.
+
+    >>> check_lang("zh")
+    'zh'
+    """
+    if lang not in LANGS:
+        raise ValueError(f"{option} {lang!r}: use {' or '.join(LANGS)}")
+    return lang
+
+
+def check_memory_limit(value: str, option: str = "memory_limit") -> str:
+    """``value`` if it is a memory size the engine accepts, else a one-line ``ValueError``.
+
+    Checked before any work: DuckDB would only refuse it when the engine starts.
+
+    >>> check_memory_limit("2GB")
+    '2GB'
+    >>> check_memory_limit("lots", "--memory-limit")
+    Traceback (most recent call last):
+    ...
+    ValueError: --memory-limit 'lots': not a memory size; write a number and a unit, \
+e.g. 500MB, 2GB, 1.5GiB or 50% (units: KB, MB, GB, TB, KiB, MiB, GiB, TiB, %)
+    """
+    match = _MEMORY_SIZE.fullmatch(value)
+    if match and float(match[1]) > 0 and (match[2] != "%" or float(match[1]) <= 100):
+        return value.strip()
+    raise ValueError(
+        f"{option} {value!r}: not a memory size; write a number and a unit, e.g. 500MB, "
+        f"2GB, 1.5GiB or 50% (units: {', '.join(MEMORY_UNITS)}, %)"
+    )
+
+
+def resolve_memory_limit(value: str | None = None, option: str = "memory_limit") -> str | None:
+    """The engine's memory cap: ``value``, else ``KEFU_MEMORY_LIMIT``; each one checked.
+
+    ``None`` leaves the engine's default (``kefu.engine.duckdb.DEFAULT_MEMORY_LIMIT``).
+    """
+    if value:
+        return check_memory_limit(value, option)
+    env = os.environ.get("KEFU_MEMORY_LIMIT")
+    return check_memory_limit(env, "KEFU_MEMORY_LIMIT") if env else None
+
+
+def as_date(value: str | dt.date | None, option: str = "as_of") -> dt.date | None:
+    """``value`` as a date (``YYYY-MM-DD``), ``None`` kept; else a ``ValueError``.
+
+    >>> as_date("2024-03-01")
+    datetime.date(2024, 3, 1)
+    """
     if value is None or isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"as_of: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise ValueError(f"{option} {value!r}: not a date (YYYY-MM-DD)") from None
+
+
+def nothing_accepted(load: LoadReport) -> NothingAccepted | None:
+    """The error to raise when no message and no rating row was accepted, else None.
+
+    Figures of nothing would be empty tables that look like a shop without customers; the
+    reconciliation (read = accepted + quarantined + duplicates) says why instead.
+    """
+    counts = [load.counts[t] for t in ("messages", "ratings") if t in load.counts]
+    if any(c.accepted for c in counts):
+        return None
+    given = [line for line in load.lines() if line.split(":")[0] in ("messages", "ratings")]
+    return NothingAccepted(
+        "no message or rating row was accepted, nothing to assess ("
+        + ("; ".join(given) or "no messages or ratings file")
+        + ")"
+    )
+
+
+def check_accepted(load: LoadReport) -> None:
+    """Raise ``NothingAccepted`` when no message and no rating row was accepted."""
+    if nothing := nothing_accepted(load):
+        raise nothing
 
 
 def default_as_of(engine: DuckDBEngine) -> dt.date:
@@ -82,6 +171,7 @@ def assess(
     header_map: dict[str, str] | None = None,
     sender_map: dict[str, str] | None = None,
     engine: DuckDBEngine | None = None,
+    memory_limit: str | None = None,
     on_file: Callable[[str, str], None] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> Result:
@@ -91,13 +181,18 @@ def assess(
     docs/schema.md), a list of such files or folders, or a mapping table → files.
     ``header_map`` maps unusual headers to canonical columns (``{"发言人": "sender"}``),
     ``sender_map`` unusual sender values to buyer, agent, bot or system (``{"2": "bot"}``).
-    ``on_file(table, path)`` and ``on_step(relation)`` report progress.
+    ``memory_limit`` (e.g. ``"2GB"``; default ``KEFU_MEMORY_LIMIT``) caps the engine.
+    ``on_file(table, path)`` and ``on_step(relation)`` report progress. Every option is
+    checked before any file is read. An input without one usable message or rating row
+    gives empty figures: ``check_accepted(result.load)`` turns that into an error.
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    day = as_date(as_of)
+    limit = resolve_memory_limit(memory_limit) if engine is None else None
     files = inputs if isinstance(inputs, dict) else discover_inputs(inputs)
-    eng = engine or DuckDBEngine()
+    eng = engine or DuckDBEngine(memory_limit=limit)
     report = load_inputs(eng, files, str(prof["timezone"]), header_map, on_file, sender_map)
-    day = _as_date(as_of) or default_as_of(eng)
+    day = day or default_as_of(eng)
     params = Params(prof, day)
     assessment = Assessment(eng, params, on_step)
     return Result(params, assessment.all_figures(), report, assessment)

@@ -1,21 +1,37 @@
-"""kefu's command line: a thin layer over the Python API (``kefu.api``)."""
+"""kefu's command line: a thin layer over the Python API (``kefu.api``).
+
+Every option is checked before any work (the checks live in the library, the commands
+only call them). Whatever goes wrong with the user's files, options or machine ends in
+one line ``kefu: …`` and exit code 2, never a stack trace; ``KEFU_DEBUG=1`` re-raises
+instead, to show the trace when kefu itself is at fault.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kefu.api import Result, assess
+from kefu.api import (
+    Result,
+    as_date,
+    assess,
+    check_lang,
+    check_memory_limit,
+    nothing_accepted,
+    resolve_memory_limit,
+)
 from kefu.importers.commands import import_cmd
 from kefu.io.discover import discover_inputs
 from kefu.io.readers import InputError
@@ -33,6 +49,19 @@ console = Console()
 err = Console(stderr=True)
 
 Lang = Annotated[str, typer.Option("--lang", help="Output language: en or zh.")]
+PathsArg = Annotated[
+    list[Path],
+    # kefu reports unreadable paths itself, in its one-line form (click would box them).
+    typer.Argument(help="Input files or folders.", readable=False),
+]
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="Cap the engine's memory, e.g. 2GB or 50%; beyond it work spills to disk "
+        "(default: KEFU_MEMORY_LIMIT, else 1536MB).",
+    ),
+]
 ProfileOpt = Annotated[
     str, typer.Option("--profile", "-p", help="taobao, tmall, 1688, or a profile .toml file.")
 ]
@@ -46,14 +75,78 @@ MapOpt = Annotated[
 ]
 
 
+#: Set to 1 to see the stack trace of an error kefu would print as one line.
+DEBUG_ENV = "KEFU_DEBUG"
+#: DuckDB detail lines that are not the cause: the offending text, hints, the sniffer's dump.
+_DUCKDB_NOISE = re.compile(r"(Original Line|Possible Solution|LINE \d|\^|\w+ = )")
+
+
+def duckdb_line(exc: duckdb.Error) -> str:
+    """The informative part of a DuckDB error, on one line.
+
+    DuckDB puts the kind first and, for CSV errors, the cause on a later line
+    (``CSV Error on Line: 6`` … ``Maximum line size of … exceeded``): both are kept.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    useful = [line[:300] for line in lines if not _DUCKDB_NOISE.match(line)] or ["unknown"]
+    if re.search(r"on line: \d+$", useful[0], re.IGNORECASE) and len(useful) > 1:
+        return f"{useful[0]}: {useful[1]}"
+    return useful[0]
+
+
+def error_line(exc: Exception) -> str | None:
+    """The one line for the user that ``exc`` calls for, or None for a programming error."""
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, duckdb.OutOfMemoryException) or isinstance(
+        cause, duckdb.OutOfMemoryException
+    ):
+        oom = exc if isinstance(exc, duckdb.OutOfMemoryException) else cause
+        assert isinstance(oom, duckdb.Error)
+        return (
+            f"the engine ran out of memory ({duckdb_line(oom)}); give it more with "
+            "--memory-limit (e.g. --memory-limit 4GB) or KEFU_MEMORY_LIMIT"
+        )
+    if isinstance(exc, InputError | ProfileError | ValueError):
+        return str(exc)
+    if isinstance(exc, duckdb.Error):
+        return duckdb_line(exc)
+    if isinstance(exc, OSError):
+        if exc.filename is None:
+            return str(exc)
+        other = f" → {exc.filename2}" if exc.filename2 else ""
+        return f"{exc.filename}{other}: {exc.strerror or exc}"
+    return None
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Bad user input ends in one line naming the problem, never a stack trace."""
+    """Bad input, a file-system failure or a DuckDB error ends in one line, exit code 2.
+
+    Programming errors (any other exception) keep their stack trace; with ``KEFU_DEBUG=1``
+    every error does.
+    """
     try:
         yield
-    except (InputError, ProfileError, ValueError) as exc:
-        err.print(f"[bold red]kefu:[/] {exc}", highlight=False, soft_wrap=True)
+    except Exception as exc:
+        line = error_line(exc)
+        if line is None or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        err.print(f"[bold red]kefu:[/] {line}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+
+
+def check_options(
+    *, lang: str = "en", profile: str | None = None, as_of: str | None = None,
+    memory_limit: str | None = None,
+) -> None:  # fmt: skip
+    """The options every assessing command shares, checked before any file is read."""
+    check_lang(lang, "--lang")
+    if profile is not None:
+        load_profile(profile)
+    as_date(as_of, "--as-of")
+    if memory_limit:
+        check_memory_limit(memory_limit, "--memory-limit")
+    resolve_memory_limit(memory_limit, "--memory-limit")
 
 
 def _header_map(pairs: list[str] | None) -> dict[str, str]:
@@ -67,25 +160,43 @@ def _header_map(pairs: list[str] | None) -> dict[str, str]:
 
 
 def run_assessment(
-    paths: list[Path], profile: str, as_of: str | None, header_map: dict[str, str]
+    paths: list[Path],
+    profile: str,
+    as_of: str | None,
+    header_map: dict[str, str],
+    memory_limit: str | None = None,
 ) -> Result:
     """Assess with a progress display of each file read and each definition built."""
+    prof = load_profile(profile)
+    day = as_date(as_of, "--as-of")
+    limit = resolve_memory_limit(memory_limit, "--memory-limit")
     inputs = discover_inputs(paths)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
+    # No spinner when stderr is no terminal: it would leave a blank line before an error.
+    quiet = not err.is_terminal
+    loading: list[str] = []  # the table being read; emptied when the computing starts
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
         task = progress.add_task("loading", total=None)
 
-        def step(name: str, detail: str = "") -> None:
-            progress.update(task, description=f"{name} {detail}".strip())
+        def on_file(table: str, path: str) -> None:
+            loading[:] = [table]
+            progress.update(task, description=f"reading {table} {path}")
 
-        return assess(
-            inputs,
-            profile,
-            as_of,
-            header_map=header_map,
-            on_file=lambda table, path: step(f"reading {table}", path),
-            on_step=lambda name: step("computing", name),
-        )
+        def on_step(name: str) -> None:
+            loading.clear()
+            progress.update(task, description=f"computing {name}")
+
+        try:
+            return assess(
+                inputs, prof, day, header_map=header_map, memory_limit=limit,
+                on_file=on_file, on_step=on_step,
+            )  # fmt: skip
+        except duckdb.Error as exc:
+            if not loading or isinstance(exc, duckdb.OutOfMemoryException):
+                raise
+            # DuckDB reads the files lazily: name the table's files, the error is in one.
+            files = ", ".join(str(f) for f in inputs[loading[0]])
+            raise InputError(f"{loading[0]} ({files}): {duckdb_line(exc)}") from exc
 
 
 def _print_reconciliation(result: Result, lang: str = "en") -> None:
@@ -98,9 +209,18 @@ def _print_reconciliation(result: Result, lang: str = "en") -> None:
     )
 
 
+def assessed(result: Result, lang: str) -> Result:
+    """``result`` if any message or rating row was accepted; else its reconciliation, then
+    the one-line ``NothingAccepted`` (the commands that would print empty figures)."""
+    if nothing := nothing_accepted(result.load):
+        _print_reconciliation(result, lang)
+        raise nothing
+    return result
+
+
 @app.command("assess")
 def assess_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Input files or folders.")],
+    paths: PathsArg,
     profile: ProfileOpt = "taobao",
     as_of: AsOf = None,
     out: Annotated[Path, typer.Option(help="Folder for figures and quarantine.")] = Path(
@@ -111,35 +231,52 @@ def assess_cmd(
     ] = None,
     lang: Lang = "en",
     header_map: MapOpt = None,
-    memory_limit: Annotated[
-        str | None,
-        typer.Option(help="Cap the engine's memory, e.g. 2GB; beyond it work spills to disk."),
-    ] = None,
+    memory_limit: MemoryOpt = None,
     scorecards: Annotated[
         int, typer.Option(help="Full scorecards up to this many shops; beyond, one line each.")
     ] = 10,
 ) -> None:
-    """Compute every platform figure and print each shop's scorecard."""
-    if memory_limit:
-        os.environ["KEFU_MEMORY_LIMIT"] = memory_limit
-    from kefu.report.export import write_figures, write_quarantine
+    """Compute every platform figure and print each shop's scorecard.
+
+    ``--out`` holds this run's files only: figures, and ``quarantine.csv`` when a row was
+    quarantined; the files an earlier run wrote there are replaced or removed.
+    """
+    from kefu.report.export import (
+        check_formats,
+        check_out_folder,
+        run_outputs,
+        write_figures,
+        write_quarantine,
+    )
     from kefu.report.scorecard import print_scorecards
 
     with user_errors():
-        result = run_assessment(paths, profile, as_of, _header_map(header_map))
+        check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
+        formats = check_formats(fmt or ["json"], "--format")
+        check_out_folder(out, "--out")
+        mapping = _header_map(header_map)
+        result = run_assessment(paths, profile, as_of, mapping, memory_limit)
         _print_reconciliation(result, lang)
-        shops = result.figures["shop"].to_pylist()
-        print_scorecards(console, shops, result.profile, lang, limit=scorecards)
-        written = [p for f in fmt or ["json"] for p in write_figures(result, out, f)]
-        quarantine = write_quarantine(result, out)
-        console.print(f"[dim]wrote {', '.join(str(p) for p in written)}[/]")
+        nothing = nothing_accepted(result.load)
+        if nothing is None:
+            shops = result.figures["shop"].to_pylist()
+            print_scorecards(console, shops, result.profile, lang, limit=scorecards)
+        with run_outputs(out) as staging:
+            quarantine = write_quarantine(result, staging)
+            written = (
+                [] if nothing else [p for f in formats for p in write_figures(result, staging, f)]
+            )
+        if written:
+            console.print(f"[dim]wrote {', '.join(str(out / p.name) for p in written)}[/]")
         if quarantine:
-            console.print(f"[yellow]quarantined rows: {quarantine}[/]")
+            console.print(f"[yellow]quarantined rows: {out / quarantine.name}[/]")
+        if nothing:
+            raise nothing
 
 
 @app.command("explain")
 def explain_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Input files or folders.")],
+    paths: PathsArg,
     shop: Annotated[str, typer.Option("--shop", help="Shop ID.")],
     figure: Annotated[
         str, typer.Option("--figure", help="response_rate, response_s, satisfaction_rate, …")
@@ -152,15 +289,25 @@ def explain_cmd(
     csv: Annotated[Path | None, typer.Option("--csv", help="Write every row here.")] = None,
     lang: Lang = "en",
     header_map: MapOpt = None,
+    memory_limit: MemoryOpt = None,
 ) -> None:
     """List the rounds, ratings or refusal prompts behind a figure, with reasons."""
     import pyarrow.csv as pacsv
 
-    from kefu.explain.explain import explain
+    from kefu.explain.explain import check_figure, explain
+    from kefu.report.export import check_out_folder, writing
 
     with user_errors():
-        result = run_assessment(paths, profile, as_of, _header_map(header_map))
-        exp = explain(result, figure, shop, agent, day, lang)
+        check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
+        check_figure(figure)
+        when = as_date(day, "--day")
+        if csv is not None:
+            check_out_folder(csv.parent, "--csv")
+            if csv.is_dir():
+                raise ValueError(f"--csv {csv}: a folder; name the CSV file to write")
+        mapping = _header_map(header_map)
+        result = assessed(run_assessment(paths, profile, as_of, mapping, memory_limit), lang)
+        exp = explain(result, figure, shop, agent, when, lang)
         table = Table(title=f"{figure} · {shop}" + (f" · {agent}" if agent else ""))
         shown = [c for c in exp.rows.column_names if c not in ("outcome", "status", "time_note")]
         for col in shown:
@@ -176,7 +323,8 @@ def explain_cmd(
         )
         console.print(f"Σ rows: {totals}")
         if csv:
-            pacsv.write_csv(exp.rows, csv)
+            with writing(csv):
+                pacsv.write_csv(exp.rows, csv)
             console.print(f"[dim]wrote {csv}[/]")
 
 
@@ -189,12 +337,15 @@ def demo_cmd(
 ) -> None:
     """Generate a realistic month for three shops, assess it, show where each stands."""
     from kefu.demo.generator import generate_demo, write_demo
-    from kefu.report.export import write_figures, write_quarantine
+    from kefu.report.export import check_out_folder, run_outputs, write_figures, write_quarantine
     from kefu.report.scorecard import print_scorecards
     from kefu.report.standing import standing_lines
 
     with user_errors():
-        day = dt.date.fromisoformat(as_of)
+        check_options(lang=lang, memory_limit=None)
+        day = as_date(as_of, "--as-of")
+        assert day is not None  # --as-of has a default
+        check_out_folder(out / "figures", "--out")
         with err.status("generating a month of chats…"):
             data = generate_demo(day, seed=seed)
             write_demo(data, out / "input")
@@ -208,8 +359,9 @@ def demo_cmd(
             console.print(f"[bold]{shop['shop_id']}[/]")
             for line in standing_lines(result.figures, shop, lang):
                 console.print(f"  • {line}")
-        write_figures(result, out / "figures", "json")
-        write_quarantine(result, out / "figures")
+        with run_outputs(out / "figures") as staging:
+            write_figures(result, staging, "json")
+            write_quarantine(result, staging)
         console.print(
             f"[dim]figures: {out / 'figures'}\n"
             f"next: kefu explain {out / 'input'} --shop {shops[0]['shop_id']} "

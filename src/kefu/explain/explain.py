@@ -105,6 +105,46 @@ def _with_reasons(table: pa.Table, kind: str, result: Result, lang: str) -> pa.T
     return table.append_column("reason", pa.array(texts, pa.string()))
 
 
+def check_figure(figure: str) -> str:
+    """``figure`` if it can be explained, else a ``ValueError`` listing what can.
+
+    >>> check_figure("response_rate")
+    'response_rate'
+    """
+    if figure not in FIGURE_KIND and figure not in KINDS:
+        known = ", ".join([*KINDS, *FIGURE_KIND])
+        raise ValueError(f"cannot explain {figure!r}; explainable: {known}")
+    return figure
+
+
+def _listing(values: list[str], most: int = 10) -> str:
+    return ", ".join(values[:most]) + (" …" if len(values) > most else "") or "none"
+
+
+def _check_scope(result: Result, shop_id: str, agent_id: str | None, day: dt.date | None) -> None:
+    """A shop, agent and day that are not in the assessment are an error, not an empty table."""
+    shops = [str(s) for s in result.figures["shop"]["shop_id"].to_pylist()]
+    if shop_id not in shops:
+        raise ValueError(f"shop {shop_id!r} is not in the data (shops: {_listing(shops)})")
+    if agent_id is not None:
+        union = " UNION ".join(
+            f"SELECT agent_id FROM {relation} WHERE shop_id = {sql_str(shop_id)}"
+            for relation, _, _ in KINDS.values()
+        )
+        found = result.assessment.engine.query(
+            f"SELECT DISTINCT agent_id FROM ({union}) WHERE agent_id IS NOT NULL ORDER BY 1"
+        )
+        agents = [str(a) for a in found["agent_id"].to_pylist()]
+        if agent_id not in agents:
+            raise ValueError(
+                f"agent {agent_id!r} is not in shop {shop_id!r} (agents: {_listing(agents)})"
+            )
+    p = result.params
+    first, last = p.window_start.date(), (p.window_end - dt.timedelta(days=1)).date()
+    if day is not None and not first <= day <= last:
+        raise ValueError(f"day {day} is outside the window {first} – {last}")
+
+
 def explain(
     result: Result,
     figure: str,
@@ -113,11 +153,18 @@ def explain(
     day: dt.date | str | None = None,
     lang: str = "en",
 ) -> Explanation:
-    """The audit rows behind ``figure`` for a shop (optionally one agent, one day)."""
-    if figure not in FIGURE_KIND and figure not in KINDS:
-        known = ", ".join([*KINDS, *FIGURE_KIND])
-        raise ValueError(f"cannot explain {figure!r}; explainable: {known}")
-    kind = FIGURE_KIND.get(figure, figure)
+    """The audit rows behind ``figure`` for a shop (optionally one agent, one day).
+
+    A shop, an agent or a day the assessment does not have raises ``ValueError`` naming
+    the ones it has (an empty table would read as "nothing happened").
+    """
+    kind = FIGURE_KIND.get(check_figure(figure), figure)
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day)
+        except ValueError:
+            raise ValueError(f"day {day!r}: not a date (YYYY-MM-DD)") from None
+    _check_scope(result, shop_id, agent_id, day)
     relation, columns, order = KINDS[kind]
     where = [f"shop_id = {sql_str(shop_id)}"]
     if agent_id is not None:

@@ -6,7 +6,9 @@ the data is reported, up to ``--max-shops`` (a marketplace with more names the o
 wants). ``kefu plan`` prints the target planner (R7, S5, S6) for the next N days.
 
 The command layer only selects shops and writes files; ``kefu.cli`` is imported inside
-the functions (cli.py imports this module at its end).
+the functions (cli.py imports this module at its end). Options are checked before any
+file is read; an input without one accepted message or rating row is an error, not an
+empty report. ``--out`` holds this run's reports only (``kefu.report.export.run_outputs``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import typer
 
 from kefu.api import Result
 
-Paths = Annotated[list[Path], typer.Argument(help="Input files or folders.")]
+Paths = Annotated[list[Path], typer.Argument(help="Input files or folders.", readable=False)]
 ShopOpt = Annotated[
     list[str] | None,
     typer.Option("--shop", help="Shop ID (repeatable); default: every shop in the data."),
@@ -35,6 +37,13 @@ Lang = Annotated[str, typer.Option("--lang", help="Output language: en or zh.")]
 MapOpt = Annotated[
     list[str] | None,
     typer.Option("--map", help="Map an input header to a canonical column: 发言人=sender."),
+]
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="Cap the engine's memory, e.g. 2GB or 50% (default: KEFU_MEMORY_LIMIT, else 1536MB).",
+    ),
 ]
 
 #: Shops reported when no ``--shop`` is given, at most (each report is a file of ~5 MB).
@@ -84,31 +93,46 @@ def report_cmd(
         int, typer.Option("--max-shops", help="Shops reported without --shop, at most.")
     ] = MAX_SHOPS,
     header_map: MapOpt = None,
+    memory_limit: MemoryOpt = None,
 ) -> None:
     """Write each shop's HTML report (charts, advice, drill-down), and with --xlsx a workbook."""
-    from kefu.cli import _header_map, console, err, run_assessment, user_errors
+    from kefu.cli import (
+        _header_map,
+        assessed,
+        check_options,
+        console,
+        err,
+        run_assessment,
+        user_errors,
+    )
+    from kefu.report.export import check_out_folder, run_outputs
     from kefu.report.html import write_html
     from kefu.report.model import gather, previous_window
     from kefu.report.workbook import write_workbook
 
     with user_errors():
-        if lang not in ("en", "zh"):
-            raise ValueError(f"--lang {lang!r}: use en or zh")
-        result = run_assessment(paths, profile, as_of, _header_map(header_map))
+        check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
+        check_out_folder(out, "--out")
+        mapping = _header_map(header_map)
+        result = assessed(run_assessment(paths, profile, as_of, mapping, memory_limit), lang)
         shops = select_shops(result, shop, max_shops)
         previous = None
         if compare:
             with err.status("assessing the previous window…"):
                 previous = previous_window(result)
-        for sid in shops:
-            report = gather(result, sid, lang, previous)
-            path = write_html(report, out / f"report-{safe_name(sid)}.html")
-            console.print(f"{sid}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
-            for line in report.advice[:3]:
-                console.print(f"  • {line.text}", highlight=False)
-            if xlsx:
-                book = write_workbook(result, sid, out / f"report-{safe_name(sid)}.xlsx", lang)
-                console.print(f"{sid}: {book}")
+        lines: list[str] = []
+        with run_outputs(out) as staging:
+            for sid in shops:
+                report = gather(result, sid, lang, previous)
+                path = write_html(report, staging / f"report-{safe_name(sid)}.html")
+                lines.append(f"{sid}: {out / path.name} ({path.stat().st_size / 1e6:.1f} MB)")
+                lines += [f"  • {line.text}" for line in report.advice[:3]]
+                if xlsx:
+                    name = f"report-{safe_name(sid)}.xlsx"
+                    book = write_workbook(result, sid, staging / name, lang)
+                    lines.append(f"{sid}: {out / book.name}")
+        for line in lines:
+            console.print(line, highlight=False)
 
 
 def plan_cmd(
@@ -124,17 +148,22 @@ def plan_cmd(
         int, typer.Option("--max-shops", help="Shops planned without --shop, at most.")
     ] = MAX_SHOPS,
     header_map: MapOpt = None,
+    memory_limit: MemoryOpt = None,
 ) -> None:
     """How many more on-time rounds and satisfied ratings the next N days need (R7, S5, S6)."""
     from rich.table import Table
 
-    from kefu.cli import _header_map, console, run_assessment, user_errors
+    from kefu.cli import _header_map, assessed, check_options, console, run_assessment, user_errors
     from kefu.report.aggregates import shop_rows
     from kefu.report.catalog import FIGURES, label, word
     from kefu.report.planner import make_plan, plan_text
 
     with user_errors():
-        result = run_assessment(paths, profile, as_of, _header_map(header_map))
+        check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
+        if any(n < 1 for n in days or []):
+            raise ValueError(f"--days {min(days or [])}: plan at least 1 day ahead")
+        mapping = _header_map(header_map)
+        result = assessed(run_assessment(paths, profile, as_of, mapping, memory_limit), lang)
         heads = ["figure", "plan_days", "plan_end", "plan_expected", "plan_needed",
                  "plan_pace", "plan_more", "plan_per_day", "plan_verdict"]  # fmt: skip
         for sid in select_shops(result, shop, max_shops):
