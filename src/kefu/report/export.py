@@ -65,19 +65,30 @@ def _manifest(out: Path) -> set[str]:
     }
 
 
-def _commit(staging: Path, out: Path) -> None:
-    """Move the staged files into ``out``; remove the previous run's files not rewritten."""
-    out.mkdir(parents=True, exist_ok=True)
-    new = sorted(p.name for p in staging.iterdir())
-    for name in _manifest(out) - set(new):
-        old = out / name
-        if old.is_file() or old.is_symlink():
-            old.unlink()
-    for name in new:
-        os.replace(staging / name, out / name)
-    record = {"written_by": "kefu", "files": new}
+def _record(out: Path, names: Iterable[str], staging: Path) -> None:
+    """Write the manifest of ``out`` (through ``staging``, so it is never half written)."""
+    record = {"written_by": "kefu", "files": sorted(names)}
     (staging / MANIFEST).write_text(json.dumps(record, ensure_ascii=False, indent=1), "utf-8")
     os.replace(staging / MANIFEST, out / MANIFEST)
+
+
+def _commit(staging: Path, out: Path) -> None:
+    """Move the staged files into ``out``; remove the previous run's files not rewritten.
+
+    The manifest lists the old and the new names while the files move, so a move that
+    fails half way leaves every file kefu wrote on the list for the next run to clear.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    new = {p.name for p in staging.iterdir()}
+    old = _manifest(out)
+    _record(out, old | new, staging)
+    for name in sorted(new):
+        os.replace(staging / name, out / name)
+    for name in sorted(old - new):
+        stale = out / name
+        if stale.is_file() or stale.is_symlink():
+            stale.unlink()
+    _record(out, new, staging)
 
 
 @contextmanager
