@@ -444,8 +444,8 @@ def test_malformed_xlsx_lines_are_quarantined_with_their_line(tmp_path):
                     "这行没有时间",  # 1: nothing above to continue
                     "2024-03-05 10:00:00 buyer1: 在吗",  # 2
                     "第二行内容",  # 3: continues line 2
-                    "2024-03-05 10:00:30 没有冒号的一行",  # 4: no sender
-                    "接着上面坏掉的一行",  # 5: continues a quarantined line
+                    "2024-03-05 10:00:30 没有冒号的一行",  # 4: no sender: a system line
+                    "接着上面的系统消息",  # 5: continues it
                     "",  # 6: blank, not counted
                     "2024-02-30 10:01:00 buyer1: 日期不存在",  # 7: no such day
                     "2024-03-05 10:02:00 cntaobaoshop:小王: 在的",  # 8
@@ -456,14 +456,12 @@ def test_malformed_xlsx_lines_are_quarantined_with_their_line(tmp_path):
         ],
     )
     report = run_import("qianniu-xlsx", [sheet], tmp_path / "out", accounts=["shop"])
-    assert (report.read, report.accepted, report.quarantined, report.messages) == (9, 3, 6, 2)
+    assert (report.read, report.accepted, report.quarantined, report.messages) == (9, 5, 4, 3)
     got = [
         (q["row"], q["field"], q["kind"], q["reason"]) for q in quarantine_rows(tmp_path / "out")
     ]
     assert got == [
         (3, "聊天记录 line 1", "invalid", "no time and sender, and no message above it to continue"),
-        (3, "聊天记录 line 4", "invalid", "no sender: expected `time sender: content`"),
-        (3, "聊天记录 line 5", "excluded", "continues a quarantined line"),
         (3, "聊天记录 line 7", "invalid", "unparseable time"),
         (3, "聊天记录 line 9", "excluded", "unknown sender: neither the buyer nor one of the shop's accounts (--account)"),
         (4, "聊天记录 line 1", "invalid", "missing buyer (user / 客户ID)"),
@@ -471,6 +469,7 @@ def test_malformed_xlsx_lines_are_quarantined_with_their_line(tmp_path):
     rows = messages(tmp_path / "out")
     assert [(m["sender"], m["agent_id"], m["text"]) for m in rows] == [
         ("buyer", None, "在吗\n第二行内容"),
+        ("system", None, "没有冒号的一行\n接着上面的系统消息"),  # R2: a sender-less line
         ("agent", "shop:小王", "在的"),
     ]
 
@@ -493,13 +492,12 @@ def test_malformed_json_chats_are_quarantined_with_their_line(tmp_path):
     (tmp_path / "export.json").write_text(text, "utf-8")
     starts = [n for n, line in enumerate(text.split("\n"), 1) if line[:5] in ("    {", '    "')]
     report = import_qianniu("qianniu-json", [tmp_path / "export.json"], tmp_path / "out")
-    assert (report.read, report.accepted, report.quarantined) == (6, 2, 4)
+    assert (report.read, report.accepted, report.quarantined) == (6, 3, 3)
     assert report.warnings == [
         f"{tmp_path / 'export.json'}: user buyer1: count says 7, chats holds 6"
     ]
     got = [(q["row"], q["field"], q["reason"]) for q in quarantine_rows(tmp_path / "out")]
     assert got == [
-        (starts[1], "sender", "missing sender"),
         (starts[2], "time", "unparseable time"),
         (starts[3], "chats", "not a chat object"),
         (starts[5], "sender", "unknown sender: neither the buyer nor one of the shop's accounts (--account)"),

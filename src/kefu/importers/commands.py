@@ -34,14 +34,21 @@ def run_import(
     bot_markers: list[str] | None = None,
     shop: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    date: str | None = None,
+    year: int | None = None,
 ) -> ImportReport:
-    """Import ``files`` of format ``fmt`` into ``out``; the API behind ``kefu import``."""
+    """Import ``files`` of format ``fmt`` into ``out``; the API behind ``kefu import``.
+
+    ``date`` (YYYY-MM-DD) or ``year`` give the day of qianniu-xlsx times without a date.
+    """
     from kefu.importers.qianniu import DEFAULT_BOT_MARKERS, DEFAULT_PREFIXES, ShopAccounts
     from kefu.importers.twcs import import_twcs
     from kefu.io.readers import InputError
 
     if fmt not in FORMATS:
         raise InputError(f"unknown import format {fmt!r} (known: {', '.join(FORMATS)})")
+    if (date or year is not None) and fmt != "qianniu-xlsx":
+        raise InputError(f"{fmt}: --date and --year are for qianniu-xlsx exports")
     if fmt == "twcs":
         if accounts or shop or bot_markers or prefixes:
             raise InputError(
@@ -69,7 +76,9 @@ def run_import(
         return import_wechat_kf(files, out, options, on_step)
     if fmt == "pdd":
         return import_pdd(files, out, options, on_step)
-    return import_qianniu(fmt, files, out, options, on_step)
+    from kefu.importers.qianniu_sources import file_day
+
+    return import_qianniu(fmt, files, out, options, on_step, file_day(date, year))
 
 
 def _print_report(report: ImportReport, out: Path, lang: str) -> None:
@@ -127,11 +136,22 @@ def import_cmd(
         ),
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Output language: en or zh.")] = "en",
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="qianniu-xlsx: the day (YYYY-MM-DD) of times without one."),
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year", help="qianniu-xlsx: the year of a file name such as 千牛聊天记录_5月9日."
+        ),
+    ] = None,
 ) -> None:
     """Import real exports (Qianniu, Wangwang, WeChat KF, Pinduoduo, twcs) for kefu assess."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from kefu.cli import err, user_errors
+    from kefu.io.readers import InputError
 
     with user_errors():
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -146,5 +166,12 @@ def import_cmd(
                 bot_marker,
                 shop,
                 on_step=lambda text: progress.update(task, description=text),
+                date=date,
+                year=year,
+            )
+        if report.accepted == 0:  # the quarantine is written: it tells why
+            raise InputError(
+                f"{fmt}: no {report.unit} accepted (read {report.read}, quarantined "
+                f"{report.quarantined}); see {out / 'quarantine.csv'} for why"
             )
         _print_report(report, out, lang)

@@ -38,15 +38,26 @@ from kefu.importers.common import (
     ACCOUNTS_SCHEMA,
     AGENTS_SCHEMA,
     EXCLUDED,
+    HANDOVER,
     INVALID,
     ImportReport,
     Problem,
+    address_buyer_messages,
     message_schema,
     prepare_out,
     quarantine_table,
     reason_counts,
     write_parquet,
     write_quarantine,
+)
+from kefu.importers.qianniu_sources import (
+    RELATIVE_DAYS,
+    FileDay,
+    Source,
+    decode,
+    json_sources,
+    parse_export_time,
+    relative_day,
 )
 from kefu.io.readers import InputError
 
@@ -61,6 +72,8 @@ REASONS = {
     "sender": "missing sender",
     "time": "unparseable time",
     "not_chat": "not a chat object",
+    "relative": "relative day (今天/昨天/前天) and no exportTime to resolve it against",
+    "empty": "a time with no message after it",
     "no_sender": "no sender: expected `time sender: content`",
     "orphan": "no time and sender, and no message above it to continue",
     "after_bad": "continues a quarantined line",
@@ -75,6 +88,12 @@ _STAMP = re.compile(rf"^\s*{_DATE}\s*\d{{1,2}}:\d{{2}}")
 #: ``sender: content``; the sender runs to its first colon (``shop:name`` is handled apart).
 _SENDER = re.compile(r"^(?P<s>[^\s:：]+)[:：]\s*(?P<t>.*)$", re.DOTALL)
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+#: A line of the exporter's block form that holds only a time: ``10:01:15`` or with a date.
+_TIME_ONLY = re.compile(rf"^\s*(?:(?P<date>{_DATE})\s*)?(?P<clock>{_CLOCK})\s*$")
+#: A transfer notice (会话已转交给 <agent>) and its target; a recall notice (撤回).
+_TRANSFER = re.compile(r"转交给\s*[:：]?\s*(?P<to>[^\s，,。；;]+)")
+_AGENT_TRANSFER = re.compile(r"^\s*(?:会话)?已?转交给")
+_RECALL = re.compile(r"^\s*\S{0,40}撤回了?一条消息\s*$")
 
 
 @dataclass(frozen=True)
@@ -110,8 +129,13 @@ class ShopAccounts:
         return name in self.main or _main_of(name) in self.main
 
     def role(self, sender: str, buyer: str, text: str) -> str | None:
-        """buyer, agent, bot or system (R2); ``None`` for a sender that is none of them."""
+        """buyer, agent, bot or system (R2); ``None`` for a sender that is none of them.
+
+        A message with no sender (a platform line such as 会话已转交给…) is ``system``.
+        """
         name = self.bare(sender)
+        if not name:
+            return "system"
         if name == self.bare(buyer):
             return "buyer"
         if name.lower() in SYSTEM_SENDERS:
@@ -167,18 +191,6 @@ def parse_time(value: str) -> dt.datetime | None:
     return None
 
 
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path}: text is neither UTF-8 nor GB18030/GBK")
-
-
 # ---------------------------------------------------------------------------- JSON form
 
 
@@ -231,9 +243,9 @@ class _Positions:
         return [at for _, at in self._items(i)] if self.text[i] == "[" else [i]
 
 
-def _json_exports(path: Path) -> list[tuple[dict[str, Any], list[int]]]:
-    """Each export object of a JSON file with the line each of its chats starts on."""
-    text = _read_text(path)
+def _json_exports(path: str, raw: bytes) -> list[tuple[dict[str, Any], list[int]]]:
+    """Each export object of a JSON text with the line each of its chats starts on."""
+    text = decode(raw, path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -252,8 +264,22 @@ def _json_exports(path: Path) -> list[tuple[dict[str, Any], list[int]]]:
     return [(o, positions.chat_lines(at)) for o, at in zip(objects, starts, strict=True)]
 
 
-def _chat_time(chat: dict[str, Any]) -> dt.datetime | None:
-    date, time = str(chat.get("date") or "").strip(), str(chat.get("time") or "").strip()
+def _resolve_relative(value: str, export_time: dt.datetime | None) -> str | None:
+    """``昨天 10:01`` → ``2024-05-08 10:01`` (export made on 2024-05-09); ``None`` when the
+    value starts with a relative day and there is no exportTime to resolve it against."""
+    word = next((w for w in RELATIVE_DAYS if value.startswith(w)), None)
+    if word is None:
+        return value
+    day = relative_day(word, export_time)
+    return None if day is None else day.isoformat() + value[len(word) :]
+
+
+def _chat_time(chat: dict[str, Any], export_time: dt.datetime | None) -> dt.datetime | str | None:
+    """The chat's local time (T1), ``"relative"`` when a 今天/昨天 cannot be resolved."""
+    date = _resolve_relative(str(chat.get("date") or "").strip(), export_time)
+    time = _resolve_relative(str(chat.get("time") or "").strip(), export_time)
+    if date is None or time is None:
+        return "relative"
     if _STAMP.match(time):
         return parse_time(time)
     if _STAMP.match(date) and not time:
@@ -267,29 +293,51 @@ def _chat_text(chat: dict[str, Any]) -> str:
     return text if text or not image else f"[图片] {image}"
 
 
-def _json_chat(path: str, line: int, buyer: str, chat: Any) -> Entry | Problem:
+def _json_chat(
+    path: str, line: int, buyer: str, chat: Any, export_time: dt.datetime | None
+) -> Entry | Problem:
+    """One chat; a chat with no sender is a system message (R2), not a quarantined one."""
     record = chat if isinstance(chat, dict) else {"chat": chat}
     if not isinstance(chat, dict):
         return Problem(path, line, "chats", REASONS["not_chat"], json.dumps(chat), record)
     if not buyer:
         return Problem(path, line, "user", REASONS["buyer"], None, record)
     sender = str(chat.get("sender") or "").strip()
-    if not sender:
-        return Problem(path, line, "sender", REASONS["sender"], None, record)
-    ts = _chat_time(chat)
-    if ts is None:
+    ts = _chat_time(chat, export_time)
+    if not isinstance(ts, dt.datetime):
         value = f"{chat.get('date') or ''} {chat.get('time') or ''}".strip()
-        return Problem(path, line, "time", REASONS["time"], value, record)
+        reason = REASONS["relative"] if ts == "relative" else REASONS["time"]
+        return Problem(path, line, "date" if ts == "relative" else "time", reason, value, record)
     return Entry(path, line, "sender", buyer, sender, ts, _chat_text(chat), record)
 
 
+def _read_source(source: Source, parsed: Parsed) -> list[tuple[dict[str, Any], list[int]]]:
+    """A source's exports; a broken ZIP member or folder file is one quarantined record."""
+    try:
+        return _json_exports(source.name, source.raw)
+    except InputError as exc:
+        if not source.member:
+            raise
+        parsed.read += 1
+        reason = str(exc).removeprefix(f"{source.name}: ")
+        line = re.search(r"\(line (\d+),", reason)
+        row = int(line[1]) if line else 1
+        parsed.problems.append(
+            Problem(source.name, row, "file", reason, None, {"file": source.name})
+        )
+        return []
+
+
 def parse_json(paths: list[Path], step: Callable[[str], None]) -> Parsed:
-    """Read per-buyer JSON exports; ``row`` of a problem is the line its chat starts on."""
+    """Read per-buyer JSON exports (files, ZIPs, folders); ``row`` of a problem is the line
+    its chat starts on, ``file`` the file or ``export.zip:member.json``."""
     parsed = Parsed()
-    for path in paths:
-        step(f"reading {path}")
-        for export, lines in _json_exports(path):
+    for source in json_sources(paths):
+        step(f"reading {source.name}")
+        path = source.name
+        for export, lines in _read_source(source, parsed):
             buyer = str(export.get("user") or "").strip()
+            export_time = parse_export_time(export.get("exportTime"))
             chats = export["chats"]
             count = export.get("count")
             if isinstance(count, int) and count != len(chats):
@@ -298,7 +346,7 @@ def parse_json(paths: list[Path], step: Callable[[str], None]) -> Parsed:
                 )
             for line, chat in zip(lines, chats, strict=True):
                 parsed.read += 1
-                item = _json_chat(str(path), line, buyer, chat)
+                item = _json_chat(path, line, buyer, chat, export_time)
                 target = parsed.entries if isinstance(item, Entry) else parsed.problems
                 target.append(item)  # type: ignore[arg-type]
     return parsed
@@ -360,40 +408,60 @@ def _split_sender(rest: str, buyer: str, accounts: ShopAccounts) -> tuple[str, s
 
 @dataclass(frozen=True)
 class _Cell:
-    """Where a 聊天记录 cell is: file, sheet row (as Excel numbers it), header; its buyer."""
+    """Where a 聊天记录 cell is: file, sheet row (as Excel numbers it), header; its buyer;
+    and where the day of its dateless times comes from (``--date`` or the file name)."""
 
     file: str
     row: int
     header: str
     buyer: str
+    days: FileDay
 
     def problem(self, k: int, line: str, reason: str) -> Problem:
         record = {"客户ID": self.buyer, "line": k, "text": line}
         kind = EXCLUDED if reason == REASONS["after_bad"] else INVALID
         return Problem(self.file, self.row, f"{self.header} line {k}", reason, line, record, kind)
 
-    def entry(self, k: int, line: str, accounts: ShopAccounts) -> Entry | str:
-        """The message a ``time sender: content`` line holds, or why it holds none."""
-        if not self.buyer:
-            return REASONS["buyer"]
-        match = _LINE.match(line)
-        split = _split_sender(match["rest"] or "", self.buyer, accounts) if match else None
-        if match is None or split is None:
-            return REASONS["no_sender"]
-        ts = parse_time(match["ts"])
-        if ts is None:
-            return REASONS["time"]
-        sender, text = split
-        record = {"客户ID": self.buyer, "line": k, "text": line}
+    def message(self, k: int, ts: dt.datetime, sender: str, text: str, raw: str) -> Entry:
+        record = {"客户ID": self.buyer, "line": k, "text": raw}
         field = f"{self.header} line {k}"
         return Entry(self.file, self.row, field, self.buyer, sender, ts, text, record)
 
+    def entry(self, k: int, line: str, accounts: ShopAccounts) -> Entry | str:
+        """The message a ``time sender: content`` line holds, or why it holds none.
 
-def _cell_entries(cell: _Cell, text: str, accounts: ShopAccounts, parsed: Parsed) -> None:
-    """The messages of one 聊天记录 cell; continuation lines join the message above."""
+        ``time content`` with no ``sender:`` is a sender-less, system message (R2).
+        """
+        if not self.buyer:
+            return REASONS["buyer"]
+        match = _LINE.match(line)
+        rest = (match["rest"] or "").strip() if match else ""
+        if match is None or not rest:
+            return REASONS["empty"] if match else REASONS["no_sender"]
+        ts = parse_time(match["ts"])
+        if ts is None:
+            return REASONS["time"]
+        sender, text = _sender_of(rest, self.buyer, accounts)
+        return self.message(k, ts, sender, text, line)
+
+
+#: Punctuation no account name holds: ``订单号：123`` is a notice's text, not ``sender: text``.
+_NOT_A_NAME = re.compile(r"[，。！？、,!?（）()【】\[\]]")
+
+
+def _sender_of(rest: str, buyer: str, accounts: ShopAccounts) -> tuple[str, str]:
+    """(sender, content) of ``sender: content``; ("", rest) when no sender is named."""
+    split = _split_sender(rest, buyer, accounts)
+    if split is None or _NOT_A_NAME.search(split[0]):
+        return "", rest.strip()
+    return split
+
+
+def _line_form(cell: _Cell, lines: list[str], accounts: ShopAccounts, parsed: Parsed) -> None:
+    """One message per ``time sender: content`` line; lines without a time continue it."""
     last: Entry | None = None
     bad_above = False
-    for k, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+    for k, line in enumerate(lines, start=1):
         if not line.strip():
             continue  # blank lines hold nothing and are not counted
         parsed.read += 1
@@ -414,7 +482,81 @@ def _cell_entries(cell: _Cell, text: str, accounts: ShopAccounts, parsed: Parsed
             last, bad_above = found, False
 
 
-def parse_xlsx(paths: list[Path], accounts: ShopAccounts, step: Callable[[str], None]) -> Parsed:
+class _Clock:
+    """Times of the block form: with a date, or dateless on the file's day (``--date``, the
+    file name). A dateless time earlier than the one before it is on the next day: the
+    export runs in time order, so 23:59:50 then 00:00:20 crosses midnight (decided)."""
+
+    def __init__(self, cell: _Cell) -> None:
+        self.cell = cell
+        self.extra = 0
+        self.last: dt.datetime | None = None
+
+    def time(self, match: re.Match[str]) -> dt.datetime | None:
+        if match["date"]:
+            return parse_time(f"{match['date']} {match['clock']}")
+        day = self.cell.days.of(Path(self.cell.file)) + dt.timedelta(days=self.extra)
+        ts = parse_time(f"{day.isoformat()} {match['clock']}")
+        if ts is not None and self.last is not None and ts < self.last:
+            self.extra += 1
+            ts += dt.timedelta(days=1)
+        self.last = ts or self.last
+        return ts
+
+
+def _block_form(cell: _Cell, lines: list[str], accounts: ShopAccounts, parsed: Parsed) -> None:
+    """The public exporter's form: a time on its own line, then ``name: text`` (or, with no
+    name, the text of a system message, R2) and its continuation lines; messages are
+    separated by blank lines. Every non-blank line is counted."""
+    clock = _Clock(cell)
+    pending: tuple[int, dt.datetime, str] | None = None  # a time waiting for its message
+    last: Entry | None = None
+    bad_above = False
+    for k, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        parsed.read += 1
+        stamp = _TIME_ONLY.match(line)
+        if stamp is not None:
+            if pending is not None:
+                parsed.problems.append(cell.problem(pending[0], pending[2], REASONS["empty"]))
+            ts = clock.time(stamp)
+            if ts is None or not cell.buyer:
+                reason = REASONS["time"] if ts is None else REASONS["buyer"]
+                parsed.problems.append(cell.problem(k, line, reason))
+                pending, last, bad_above = None, None, True
+            else:
+                pending, last = (k, ts, line), None
+        elif pending is not None:
+            sender, text = _sender_of(line, cell.buyer, accounts)
+            at, ts, stamp_line = pending
+            last = cell.message(at, ts, sender, text, f"{stamp_line}\n{line}")
+            last.lines, pending, bad_above = 2, None, False
+            parsed.entries.append(last)
+        elif last is not None:
+            last.text += "\n" + line
+            last.lines += 1
+        else:
+            reason = REASONS["after_bad"] if bad_above else REASONS["orphan"]
+            parsed.problems.append(cell.problem(k, line, reason))
+    if pending is not None:
+        parsed.problems.append(cell.problem(pending[0], pending[2], REASONS["empty"]))
+
+
+def _cell_entries(cell: _Cell, text: str, accounts: ShopAccounts, parsed: Parsed) -> None:
+    """The messages of one 聊天记录 cell, in the form its first line shows (per cell)."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    first = next((line for line in lines if line.strip()), "")
+    form = _block_form if _TIME_ONLY.match(first) else _line_form
+    form(cell, lines, accounts, parsed)
+
+
+def parse_xlsx(
+    paths: list[Path],
+    accounts: ShopAccounts,
+    step: Callable[[str], None],
+    days: FileDay | None = None,
+) -> Parsed:
     """Read Excel exports; ``row`` is the sheet row (as Excel numbers it), ``field`` the line."""
     parsed = Parsed()
     for path in paths:
@@ -426,7 +568,7 @@ def parse_xlsx(paths: list[Path], accounts: ShopAccounts, step: Callable[[str], 
             row = rows[r]
             cell = _cell(row[chat_col]) if chat_col < len(row) else ""
             buyer = _cell(row[buyer_col]) if buyer_col < len(row) else ""
-            where = _Cell(str(path), r + 1, header, accounts.bare(buyer))
+            where = _Cell(str(path), r + 1, header, accounts.bare(buyer), days or FileDay())
             _cell_entries(where, cell, accounts, parsed)
     return parsed
 
@@ -460,7 +602,8 @@ def _resolve_accounts(accounts: ShopAccounts, candidates: list[tuple[str, str]])
             f"qianniu: senders name several main accounts ({', '.join(main)}); "
             "give the shop's with --account (and --shop)"
         )
-    return ShopAccounts(main, accounts.prefixes, accounts.bot_markers, accounts.shop or main[0])
+    shop = accounts.bare(accounts.shop) if accounts.shop else main[0]  # no cntaobao in ids
+    return ShopAccounts(main, accounts.prefixes, accounts.bot_markers, shop)
 
 
 def _msg_id(entry: Entry, counts: dict[tuple[str, str], int]) -> str:
@@ -471,13 +614,45 @@ def _msg_id(entry: Entry, counts: dict[tuple[str, str], int]) -> str:
     return f"qn-{digest}-{n}"
 
 
+def transfer_target(entry: Entry, role: str, accounts: ShopAccounts) -> str | None:
+    """The agent a transfer notice hands the buyer to, or ``None`` (rule R2, P1).
+
+    A system line ``会话已转交给 青禾家居旗舰店:小雅`` (or ``转交给 小雅``, a bare name being
+    a sub-account of the shop's main account); an agent's own line counts only when it
+    starts so, since an agent may write 转交给售后 to a buyer.
+    """
+    if role not in ("system", "agent", "bot"):
+        return None
+    if role != "system" and not _AGENT_TRANSFER.match(entry.text):
+        return None
+    found = _TRANSFER.search(entry.text)
+    if found is None:
+        return None
+    target = accounts.bare(found["to"])
+    if accounts.is_shop(target) or _main_of(target):
+        return target
+    return f"{accounts.main[0]}:{target}"
+
+
+def _role(entry: Entry, accounts: ShopAccounts) -> str | None:
+    """The entry's role (R2); a recall notice (xxx撤回了一条消息) is ``system`` whoever sent
+    it, so it never opens a round."""
+    role = accounts.role(entry.sender, entry.buyer, entry.text)
+    return "system" if role in ("buyer", None) and _RECALL.match(entry.text) else role
+
+
 def judge(parsed: Parsed, accounts: ShopAccounts) -> tuple[list[dict[str, Any]], set[str]]:
-    """Canonical message rows (R2 roles) and the shop accounts seen; strangers quarantined."""
+    """Canonical message rows (R2 roles) and the shop accounts seen; strangers quarantined.
+
+    A transfer notice is a system row carrying its target in ``agent_id``; buyer rows get
+    the agent they were addressed to (the last agent of the stream or the transfer's
+    target), so an unanswered round belongs to that agent (P1, decided).
+    """
     rows: list[dict[str, Any]] = []
     seen: set[str] = set(accounts.main)
     counts: dict[tuple[str, str], int] = {}
     for seq, entry in enumerate(parsed.entries, start=1):
-        role = accounts.role(entry.sender, entry.buyer, entry.text)
+        role = _role(entry, accounts)
         if role is None:
             parsed.problems.append(
                 Problem(entry.file, entry.row, entry.field, REASONS["stranger"], entry.sender,
@@ -485,21 +660,25 @@ def judge(parsed: Parsed, accounts: ShopAccounts) -> tuple[list[dict[str, Any]],
             )  # fmt: skip
             continue
         sender = accounts.bare(entry.sender)
+        target = transfer_target(entry, role, accounts)
         if role in ("agent", "bot"):
             seen.add(sender)
-        rows.append(
-            {
-                "shop_id": accounts.shop,
-                "buyer_id": accounts.bare(entry.buyer),
-                "agent_id": sender if role in ("agent", "bot") else None,
-                "sender": role,
-                "ts": entry.ts,
-                "text": entry.text,
-                "msg_id": _msg_id(entry, counts),
-                "seq": seq,
-                "_lines": entry.lines,
-            }
-        )
+        row = {
+            "shop_id": accounts.shop,
+            "buyer_id": accounts.bare(entry.buyer),
+            "agent_id": sender if role in ("agent", "bot") else None,
+            "sender": "system" if target else role,
+            "ts": entry.ts,
+            "text": entry.text,
+            "msg_id": _msg_id(entry, counts),
+            "seq": seq,
+            "_lines": entry.lines,
+        }
+        if target:
+            seen.add(target)
+            row["agent_id"] = row[HANDOVER] = target
+        rows.append(row)
+    address_buyer_messages(rows)
     return rows, seen
 
 
@@ -509,8 +688,12 @@ def import_qianniu(
     out: Path,
     accounts: ShopAccounts | None = None,
     on_step: Callable[[str], None] | None = None,
+    days: FileDay | None = None,
 ) -> ImportReport:
     """Import Qianniu exports (``qianniu-json`` or ``qianniu-xlsx``) into ``out``.
+
+    ``files``: JSON files, the exporter's ZIPs and folders of them (``qianniu-json``), or
+    workbooks (``qianniu-xlsx``); ``days`` gives the day of dateless Excel times.
 
     >>> import_qianniu("qianniu-json", [Path("export.json")], Path("kefu-import"),
     ...                ShopAccounts(main=("小米旗舰店",)))  # doctest: +SKIP
@@ -522,7 +705,7 @@ def import_qianniu(
     if fmt == "qianniu-json":
         parsed = parse_json(files, step)
     elif fmt == "qianniu-xlsx":
-        parsed = parse_xlsx(files, given, step)
+        parsed = parse_xlsx(files, given, step, days)
     else:
         raise InputError(f"unknown Qianniu format {fmt!r} (qianniu-json, qianniu-xlsx)")
     resolved = _resolve_accounts(given, [(e.sender, e.buyer) for e in parsed.entries])
@@ -546,7 +729,7 @@ def _write(
     shop = accounts.shop
     own = [{"shop_id": shop, "account": a} for a in sorted(seen)]
     write_parquet(written[1], pa.Table.from_pylist(own, schema=ACCOUNTS_SCHEMA), ACCOUNTS_SCHEMA)
-    agents = sorted({r["agent_id"] for r in rows if r["sender"] == "agent"})
+    agents = sorted({r["agent_id"] for r in rows if r["sender"] in ("agent", "system")} - {None})
     agent_rows = [{"agent_id": a, "shop_id": shop, "name": a.split(":")[-1]} for a in agents]
     write_parquet(written[2], pa.Table.from_pylist(agent_rows, schema=AGENTS_SCHEMA), AGENTS_SCHEMA)
     problems = sorted(parsed.problems, key=lambda p: (p.file, p.row, p.record.get("line", 0)))
