@@ -31,8 +31,6 @@ place in the input (T3). docs/importers.md has the full mapping.
 
 from __future__ import annotations
 
-import re
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -53,8 +51,11 @@ from kefu.importers.common import (
     write_parquet,
     write_quarantine,
 )
+from kefu.io.csvtext import EXTRA, csv_header, csv_source
+from kefu.io.errors import engine_message
 from kefu.io.load import QUARANTINE_SCHEMA
-from kefu.io.readers import InputError
+from kefu.io.readers import InputError, unique_headers
+from kefu.io.text import readable_text
 from kefu.metrics.params import sql_str
 
 COLUMNS = (
@@ -88,48 +89,6 @@ REASONS = {
     "file and mentions no customer (a broadcast)",
 }
 
-_LONE_CR = re.compile(rb"\r(?!\n)")
-_CHUNK = 1 << 24
-#: Stand-ins for a bare carriage return inside a record (private-use characters).
-_STAND_INS = tuple(chr(0xE000 + i) for i in range(16))
-
-
-def _scan(path: Path) -> tuple[bool, str]:
-    """Does the file hold a bare CR (not before LF)? And a stand-in absent from the file."""
-    lone, seen, tail = False, set(), b""
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            window = tail + chunk
-            lone = lone or _LONE_CR.search(window[:-1]) is not None
-            if b"\xee\x80" in window:  # the UTF-8 lead bytes of every stand-in
-                seen |= {s for s in _STAND_INS if s.encode() in window}
-            tail = window[-3:]
-    free = [s for s in _STAND_INS if s not in seen]
-    if lone and not free:
-        raise InputError(f"{path}: cannot read bare carriage returns in this file")
-    return lone, (free[0] if free else _STAND_INS[0])
-
-
-def _without_lone_cr(path: Path, stand_in: str) -> Path:
-    """A temporary copy with each bare CR replaced by ``stand_in`` (restored after reading).
-
-    CSV readers take a bare CR for a line end; in twcs it sits inside tweets (tweet 3399
-    of the sample holds two), so the record would break in two.
-    """
-    sub = stand_in.encode()
-    with (
-        path.open("rb") as src,
-        tempfile.NamedTemporaryFile("wb", suffix=".csv", prefix="kefu-twcs-", delete=False) as dst,
-    ):
-        carry = b""
-        while chunk := src.read(_CHUNK):
-            window = carry + chunk
-            carry = b"\r" if window.endswith(b"\r") else b""
-            dst.write(_LONE_CR.sub(sub, window[: len(window) - len(carry)]))
-        dst.write(carry)
-    return Path(dst.name)
-
-
 def _newlines(col: str) -> str:
     return f"COALESCE(length({col}) - length(replace({col}, chr(10), '')), 0)"
 
@@ -142,20 +101,18 @@ def _stage_file(engine: DuckDBEngine, path: Path, file_no: int, offset: int) -> 
     """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    lone, stand_in = _scan(path)
-    source = _without_lone_cr(path, stand_in) if lone else path
+    # Bare CRs sit inside tweets (tweet 3399 of the sample holds two): read through the
+    # shared stand-in copy; a cut or over-long row is padded, not a refusal of the file.
     try:
-        engine.materialize(
-            "twcs_in",
-            f"SELECT * FROM read_csv({sql_str(str(source))}, header = true, all_varchar = true, "
-            "delim = ',', quote = '\"', escape = '\"')",
-        )
+        with readable_text(path) as text:
+            header = unique_headers(csv_header(text.path))
+            source = csv_source(str(text.path), header, tsv=False)
+            engine.materialize("twcs_in", f"SELECT * EXCLUDE ({', '.join(EXTRA)}) FROM {source}")
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(f"{path}: cannot read as CSV: {first}") from None
-    finally:
-        if source != path:
-            source.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot read as CSV: {engine_message(exc)}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    stand_in = text.stand_in
     headers = [c for c, _ in engine.columns("twcs_in")]
     missing = [c for c in COLUMNS if c not in headers]
     if missing:
@@ -163,7 +120,9 @@ def _stage_file(engine: DuckDBEngine, path: Path, file_no: int, offset: int) -> 
             f"{path}: no column {', '.join(missing)}: not a twcs file "
             f"(headers: {', '.join(headers)})"
         )
-    restore = {c: f"replace({c}, {sql_str(stand_in)}, chr(13))" for c in COLUMNS}
+    restore = {
+        c: f"replace({c}, {sql_str(stand_in)}, chr(13))" if stand_in else c for c in COLUMNS
+    }
     newlines = " + ".join(_newlines(c) for c in COLUMNS)
     engine.execute(f"""
         INSERT INTO twcs_raw

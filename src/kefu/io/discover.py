@@ -32,8 +32,16 @@ def table_of(path: Path) -> str | None:
     return None
 
 
+def _entries(folder: Path) -> list[Path]:
+    """A folder's entries, sorted; an unreadable folder is an :class:`InputError`."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:  # PermissionError, or the folder vanished
+        raise InputError(f"{folder}: cannot read the folder: {exc.strerror or exc}") from None
+
+
 def _files_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    return [p for p in _entries(folder) if p.is_file() and p.suffix.lower() in SUFFIXES]
 
 
 def discover_inputs(paths: str | Path | Iterable[str | Path]) -> dict[str, list[Path]]:
@@ -42,7 +50,7 @@ def discover_inputs(paths: str | Path | Iterable[str | Path]) -> dict[str, list[
     found: dict[str, list[Path]] = {t: [] for t in TABLES}
     for item in items:
         if item.is_dir():
-            for sub in sorted(item.iterdir()):
+            for sub in _entries(item):
                 table = table_of(sub)
                 if table is None:
                     continue
@@ -56,7 +64,7 @@ def discover_inputs(paths: str | Path | Iterable[str | Path]) -> dict[str, list[
             if table is None:
                 raise InputError(
                     f"{item}: cannot tell which table it holds; name it messages.*, ratings.*, "
-                    "refusals.*, accounts.*, agents.* or shops.* (or use --messages etc.)"
+                    "refusals.*, accounts.*, agents.* or shops.* (Chinese names: docs/schema.md)"
                 )
             found[table].append(item)
         else:

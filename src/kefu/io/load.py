@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from kefu.engine.duckdb import DuckDBEngine
 from kefu.io.headers import map_headers, normalise
-from kefu.io.readers import InputError, read_raw
+from kefu.io.readers import ROW_PROBLEM, InputError, read_raw
 from kefu.io.schema import (
     ACCOUNT_COLUMNS,
     ACCOUNT_PREFIXES,
@@ -319,6 +319,9 @@ def _stage_file(
         if problem:
             problems.append((*problem, sql_str(col.name)))
             raw_values.append(f"WHEN {sql_str(col.name)} THEN {text.replace(raw, 'r.' + raw)}")
+    if ROW_PROBLEM[1] in types:  # a record unusable as a whole (e.g. extra fields): first
+        inner += list(ROW_PROBLEM)
+        problems.insert(0, (f"{ROW_PROBLEM[1]} IS NOT NULL", ROW_PROBLEM[1], ROW_PROBLEM[0]))
     field_sql = " ".join(f"WHEN {c} THEN {f}" for c, _, f in problems)
     reason_sql = " ".join(f"WHEN {c} THEN {r}" for c, r, _ in problems)
     view = f"stage_{table}_{file_no}"

@@ -1,21 +1,30 @@
 """Readers: one input file → a raw DuckDB table with a 1-based ``row_no`` per data row.
 
-CSV, JSON / JSON Lines, Parquet and XLSX. Rows keep file order (T3): ``row_no`` is the
-position of the record among the file's data rows, the header not counted. A file that
-cannot be read raises :class:`InputError` with one line naming the file and the problem.
+CSV, JSON / JSON Lines, Parquet and Excel (XLSX, and old XLS). Rows keep file order (T3):
+``row_no`` is the position of the record among the file's data rows, the header not
+counted, so a CSV record with a quoted newline (RFC 4180) counts once. A file that cannot
+be read raises :class:`InputError` with one line naming the file and the problem.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from kefu.engine.duckdb import DuckDBEngine
+from kefu.io.csvtext import EXTRA, csv_header, csv_source, has_extra, shape_problem
+from kefu.io.errors import InputError, engine_message
+from kefu.io.text import readable_text
 from kefu.metrics.params import sql_str
+
+__all__ = ["ROW_PROBLEM", "SUFFIXES", "InputError", "file_format", "read_raw"]
+
+#: Columns a raw table may add: the field and reason of a record unusable as a whole.
+ROW_PROBLEM = ("_row_field", "_row_reason")
 
 SUFFIXES = {
     ".csv": "csv",
@@ -28,11 +37,8 @@ SUFFIXES = {
     ".pq": "parquet",
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
+    ".xls": "xlsx",
 }
-
-
-class InputError(ValueError):
-    """An input that cannot be used at all; ``str()`` is the one-line message for the user."""
 
 
 def file_format(path: Path) -> str:
@@ -43,26 +49,26 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def _utf8_copy(path: Path) -> Path:
-    """The path of a UTF-8 version of a text file: itself, or a transcoded temporary copy.
+def unique_headers(names: list[str]) -> list[str]:
+    """Header names made unique and non-empty: a repeated name gets ``_2``, ``_3``….
 
-    Chinese workbench exports are often GB18030/GBK; DuckDB reads UTF-8 only.
+    The first column of a repeated header keeps the name, so header mapping takes the
+    first, in every format (docs/schema.md); an empty header is ``column<n>`` (1-based).
+
+    >>> unique_headers(["ts", "text", "ts", ""])
+    ['ts', 'text', 'ts_2', 'column4']
     """
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8")
-        return path
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: text is neither UTF-8 nor GB18030/GBK") from None
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", suffix=path.suffix, delete=False, prefix="kefu-utf8-"
-    ) as tmp:
-        tmp.write(text)
-    return Path(tmp.name)
+    taken: set[str] = set()
+    out = []
+    for i, name in enumerate(names, 1):
+        name = name.strip() or f"column{i}"
+        base, n = name, 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name.lower())
+        out.append(name)
+    return out
 
 
 def _cell(value: object) -> str | None:
@@ -70,36 +76,90 @@ def _cell(value: object) -> str | None:
         return None
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time | dt.timedelta):
+        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
 
 
+def _header(row: Sequence[object]) -> tuple[str, ...]:
+    return tuple(str(_cell(h) or "").strip() for h in row)
+
+
 def _xlsx_table(path: Path) -> pa.Table:
+    """Every sheet whose header row is the first sheet's, one after another.
+
+    A workbook split by month (one sheet each, same header) is read whole; a sheet with
+    other headers (notes, a summary) holds no rows of this table and is not read
+    (docs/schema.md).
+    """
     from python_calamine import CalamineWorkbook
 
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        book = CalamineWorkbook.from_path(str(path))
+        sheets = [book.get_sheet_by_name(n).to_python() for n in book.sheet_names]
     except Exception as exc:  # calamine raises its own error types per format problem
-        raise InputError(f"{path}: cannot read as XLSX: {exc}") from None
-    if not sheet:
-        raise InputError(f"{path}: the first sheet is empty")
-    header = [str(h).strip() for h in sheet[0]]
-    rows = sheet[1:]
+        raise InputError(f"{path}: cannot read as Excel: {exc}") from None
+    sheets = [s for s in sheets if s]
+    if not sheets:
+        raise InputError(f"{path}: every sheet is empty")
+    header = _header(sheets[0][0])
+    rows = [r for s in sheets if _header(s[0]) == header for r in s[1:]]
+    names = unique_headers(list(header))
     columns = {
         name: pa.array([_cell(r[i]) if i < len(r) else None for r in rows], pa.string())
-        for i, name in enumerate(header)
-        if name
+        for i, name in enumerate(names)
     }
     return pa.table(columns)
 
 
+def _restore_cr(engine: DuckDBEngine, name: str, stand_in: str) -> None:
+    """Turn the stand-ins of bare carriage returns back into ``chr(13)``."""
+    cols = [c for c, t in engine.columns(name) if t == "VARCHAR"]
+    sets = ", ".join(f'"{c}" = replace("{c}", {sql_str(stand_in)}, chr(13))' for c in cols)
+    if sets:
+        engine.execute(f"UPDATE {name} SET {sets}")
+
+
+def _read_text(engine: DuckDBEngine, path: Path, fmt: str, name: str) -> None:
+    """CSV / JSON into table ``{name}_in`` and view ``name``, via UTF-8 without bare CRs.
+
+    A CSV record with more fields than the header keeps its place and row number; the
+    view names it in ``_row_field`` / ``_row_reason`` (only when the file has one), and
+    the loader quarantines it.
+    """
+    tsv = path.suffix.lower() == ".tsv"
+    with readable_text(path) as text:
+        if fmt == "csv":
+            header = unique_headers(csv_header(text.path, tsv))
+            if not header:
+                raise InputError(f"{path}: no header line")
+            source = csv_source(str(text.path), header, tsv)
+        else:
+            source = f"read_json({sql_str(str(text.path))}, format = 'auto', records = true)"
+        # Copied once: a table keeps file order in its rowid, which gives row numbers.
+        engine.materialize(f"{name}_in", f"SELECT * FROM {source}")
+        if text.stand_in:
+            _restore_cr(engine, f"{name}_in", text.stand_in)
+    if fmt != "csv":
+        engine.view(name, f"SELECT *, rowid + 1 AS row_no FROM {name}_in")
+        return
+    shape = ""
+    if engine.scalar(f"SELECT COUNT(*) FROM {name}_in WHERE {has_extra()}"):
+        field, reason = shape_problem(len(header))
+        shape = f", {field} AS _row_field, {reason} AS _row_reason"
+    engine.view(
+        name, f"SELECT * EXCLUDE ({', '.join(EXTRA)}), rowid + 1 AS row_no{shape} FROM {name}_in"
+    )
+
+
 def read_raw(engine: DuckDBEngine, path: Path, name: str) -> list[str]:
     """Load ``path`` into table ``name`` (raw values plus ``row_no``); return its headers."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
     fmt = file_format(path)
     try:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
         if fmt == "parquet":
             source = f"read_parquet({sql_str(str(path))}, file_row_number = true)"
             # Parquet is columnar and typed: read it where it lies, no copy.
@@ -108,23 +168,12 @@ def read_raw(engine: DuckDBEngine, path: Path, name: str) -> list[str]:
                 f"FROM {source}",
             )  # fmt: skip
         elif fmt == "xlsx":
-            table = _xlsx_table(path)
-            engine.register(f"{name}_in", table)
+            engine.register(f"{name}_in", _xlsx_table(path))
             engine.view(name, f"SELECT *, rowid + 1 AS row_no FROM {name}_in")
         else:
-            text_path = _utf8_copy(path)
-            if fmt == "csv":
-                delim = "\\t" if path.suffix.lower() == ".tsv" else ","
-                source = (
-                    f"read_csv({sql_str(str(text_path))}, all_varchar = true, header = true, "
-                    f"delim = E'{delim}', strict_mode = false, null_padding = true)"
-                )
-            else:
-                source = f"read_json({sql_str(str(text_path))}, format = 'auto', records = true)"
-            # Copied once: a table keeps file order in its rowid, which gives row numbers.
-            engine.materialize(f"{name}_in", f"SELECT * FROM {source}")
-            engine.view(name, f"SELECT *, rowid + 1 AS row_no FROM {name}_in")
+            _read_text(engine, path, fmt, name)
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(f"{path}: cannot read as {fmt.upper()}: {first}") from None
-    return [c for c, _ in engine.columns(name) if c != "row_no"]
+        raise InputError(f"{path}: cannot read as {fmt.upper()}: {engine_message(exc)}") from None
+    except OSError as exc:  # unreadable (permissions), vanished while read, a device error
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return [c for c, _ in engine.columns(name) if c not in ("row_no", *ROW_PROBLEM)]

@@ -1,0 +1,26 @@
+"""The error every reader raises for an input that cannot be used at all."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """An input that cannot be used at all; ``str()`` is the one-line message for the user."""
+
+
+def engine_message(exc: BaseException) -> str:
+    """DuckDB's error text as one line, keeping the cause, not only its first line.
+
+    DuckDB puts the position first (``CSV Error on Line: 6``) and the cause on the next
+    line (``Maximum line size of 2000000 bytes exceeded``); its option dump after a blank
+    line and its "Possible fixes" (options of DuckDB, not of kefu) are left out.
+
+    >>> engine_message(ValueError("CSV Error on Line: 6\\nMaximum line size exceeded\\n\\n"))
+    'CSV Error on Line: 6: Maximum line size exceeded'
+    """
+    kept = []
+    for line in str(exc).strip().splitlines():
+        line = line.strip()
+        if not line or line.startswith(("Possible fixes", "*", "file =", "The search space")):
+            break
+        kept.append(line.rstrip(".:"))
+    return ": ".join(kept[:3]) or type(exc).__name__
