@@ -28,7 +28,6 @@ from kefu.api import (
     as_date,
     assess,
     check_lang,
-    check_memory_limit,
     nothing_accepted,
     resolve_memory_limit,
 )
@@ -96,12 +95,10 @@ def duckdb_line(exc: duckdb.Error) -> str:
 
 def error_line(exc: Exception) -> str | None:
     """The one line for the user that ``exc`` calls for, or None for a programming error."""
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(exc, duckdb.OutOfMemoryException) or isinstance(
-        cause, duckdb.OutOfMemoryException
-    ):
-        oom = exc if isinstance(exc, duckdb.OutOfMemoryException) else cause
-        assert isinstance(oom, duckdb.Error)
+    # A reader may wrap DuckDB's out-of-memory in its InputError: the advice is the same.
+    chain = (exc, exc.__cause__, exc.__context__)
+    oom = next((e for e in chain if isinstance(e, duckdb.OutOfMemoryException)), None)
+    if oom is not None:
         return (
             f"the engine ran out of memory ({duckdb_line(oom)}); give it more with "
             "--memory-limit (e.g. --memory-limit 4GB) or KEFU_MEMORY_LIMIT"
@@ -144,9 +141,7 @@ def check_options(
     if profile is not None:
         load_profile(profile)
     as_date(as_of, "--as-of")
-    if memory_limit:
-        check_memory_limit(memory_limit, "--memory-limit")
-    resolve_memory_limit(memory_limit, "--memory-limit")
+    resolve_memory_limit(memory_limit, "--memory-limit")  # the option, else KEFU_MEMORY_LIMIT
 
 
 def _header_map(pairs: list[str] | None) -> dict[str, str]:
