@@ -544,9 +544,10 @@ def _block_form(cell: _Cell, lines: list[str], accounts: ShopAccounts, parsed: P
 
 
 def _cell_entries(cell: _Cell, text: str, accounts: ShopAccounts, parsed: Parsed) -> None:
-    """The messages of one 聊天记录 cell, in the form its first line shows (per cell)."""
+    """The messages of one 聊天记录 cell, in the form its first timed line shows: a time
+    alone (the exporter's block form) or ``time sender: content`` (the line form)."""
     lines = re.split(r"\r\n|\r|\n", text)
-    first = next((line for line in lines if line.strip()), "")
+    first = next((line for line in lines if _TIME_ONLY.match(line) or _STAMP.match(line)), "")
     form = _block_form if _TIME_ONLY.match(first) else _line_form
     form(cell, lines, accounts, parsed)
 
@@ -658,6 +659,12 @@ def judge(parsed: Parsed, accounts: ShopAccounts) -> tuple[list[dict[str, Any]],
                 Problem(entry.file, entry.row, entry.field, REASONS["stranger"], entry.sender,
                         entry.record, EXCLUDED)
             )  # fmt: skip
+            # the message's other lines (Excel: time line, continuations) are counted too
+            parsed.problems += [
+                Problem(entry.file, entry.row, entry.field, REASONS["after_bad"], None,
+                        entry.record, EXCLUDED)
+                for _ in range(entry.lines - 1)
+            ]  # fmt: skip
             continue
         sender = accounts.bare(entry.sender)
         target = transfer_target(entry, role, accounts)
