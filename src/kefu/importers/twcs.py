@@ -106,6 +106,8 @@ def _stage_file(engine: DuckDBEngine, path: Path, file_no: int, offset: int) -> 
     try:
         with readable_text(path) as text:
             header = unique_headers(csv_header(text.path))
+            if not header:
+                raise InputError(f"{path}: empty file, not a twcs file")
             source = csv_source(str(text.path), header, tsv=False)
             engine.materialize("twcs_in", f"SELECT * EXCLUDE ({', '.join(EXTRA)}) FROM {source}")
     except duckdb.Error as exc:
