@@ -211,3 +211,28 @@ def test_schema_doc_lists_the_sender_words_the_loader_knows():
         if row.startswith("| `")
     }
     assert listed == {k: {w.lower() for w in v} for k, v in SENDERS.items()}
+
+
+def test_cli_sender_map(tmp_path):
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_jsonl(folder / "messages.jsonl", [
+        {"shop_id": "s1", "buyer_id": "b", "origin": "3", "ts": "2024-01-07 10:00:00"},
+        {"shop_id": "s1", "buyer_id": "b", "origin": "9", "ts": "2024-01-07 10:00:20"},
+    ])  # fmt: skip
+    runner = CliRunner()
+    args = ["assess", str(folder), "--as-of", "2024-01-08", "--out", str(tmp_path / "o")]
+    mapped = runner.invoke(app, [*args, "--sender-map", "9=agent"])
+    assert mapped.exit_code == 0, mapped.output
+    assert "accepted 2 + quarantined 0" in mapped.output
+    unmapped = runner.invoke(app, args)
+    assert "accepted 1 + quarantined 1" in unmapped.output
+    wrong = runner.invoke(app, [*args, "--sender-map", "9=boss"])
+    assert wrong.exit_code == 2
+    assert "--sender-map 9=boss: the sender must be one of buyer, agent, bot, system" in " ".join(
+        wrong.output.split()
+    )

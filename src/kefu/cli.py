@@ -31,6 +31,17 @@ from kefu.api import (
     nothing_accepted,
     resolve_memory_limit,
 )
+from kefu.cli_options import (
+    AsOf,
+    Lang,
+    MapOpt,
+    MemoryOpt,
+    PathsArg,
+    ProfileOpt,
+    SenderMapOpt,
+    parse_header_map,
+    parse_sender_map,
+)
 from kefu.importers.commands import import_cmd
 from kefu.io.discover import discover_inputs
 from kefu.io.readers import InputError
@@ -46,33 +57,6 @@ app.add_typer(profiles_app, name="profiles")
 
 console = Console()
 err = Console(stderr=True)
-
-Lang = Annotated[str, typer.Option("--lang", help="Output language: en or zh.")]
-PathsArg = Annotated[
-    list[Path],
-    # kefu reports unreadable paths itself, in its one-line form (click would box them).
-    typer.Argument(help="Input files or folders.", readable=False),
-]
-MemoryOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--memory-limit",
-        help="Cap the engine's memory, e.g. 2GB or 50%; beyond it work spills to disk "
-        "(default: KEFU_MEMORY_LIMIT, else 1536MB).",
-    ),
-]
-ProfileOpt = Annotated[
-    str, typer.Option("--profile", "-p", help="taobao, tmall, 1688, or a profile .toml file.")
-]
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Assessment date; the window is the 30 days before it."),
-]
-MapOpt = Annotated[
-    list[str] | None,
-    typer.Option("--map", help="Map an input header to a canonical column: 发言人=sender."),
-]
-
 
 #: Set to 1 to see the stack trace of an error kefu would print as one line.
 DEBUG_ENV = "KEFU_DEBUG"
@@ -144,22 +128,13 @@ def check_options(
     resolve_memory_limit(memory_limit, "--memory-limit")  # the option, else KEFU_MEMORY_LIMIT
 
 
-def _header_map(pairs: list[str] | None) -> dict[str, str]:
-    mapping = {}
-    for pair in pairs or []:
-        source, sep, canonical = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--map {pair!r}: write it as HEADER=column")
-        mapping[source.strip()] = canonical.strip()
-    return mapping
-
-
 def run_assessment(
     paths: list[Path],
     profile: str,
     as_of: str | None,
     header_map: dict[str, str],
     memory_limit: str | None = None,
+    sender_map: dict[str, str] | None = None,
 ) -> Result:
     """Assess with a progress display of each file read and each definition built."""
     prof = load_profile(profile)
@@ -183,7 +158,8 @@ def run_assessment(
 
         try:
             return assess(
-                inputs, prof, day, header_map=header_map, memory_limit=limit,
+                inputs, prof, day, header_map=header_map, sender_map=sender_map,
+                memory_limit=limit,
                 on_file=on_file, on_step=on_step,
             )  # fmt: skip
         except duckdb.Error as exc:
@@ -226,6 +202,7 @@ def assess_cmd(
     ] = None,
     lang: Lang = "en",
     header_map: MapOpt = None,
+    sender_values: SenderMapOpt = None,
     memory_limit: MemoryOpt = None,
     scorecards: Annotated[
         int, typer.Option(help="Full scorecards up to this many shops; beyond, one line each.")
@@ -249,8 +226,8 @@ def assess_cmd(
         check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
         formats = check_formats(fmt or ["json"], "--format")
         check_out_folder(out, "--out")
-        mapping = _header_map(header_map)
-        result = run_assessment(paths, profile, as_of, mapping, memory_limit)
+        mapping, senders = parse_header_map(header_map), parse_sender_map(sender_values)
+        result = run_assessment(paths, profile, as_of, mapping, memory_limit, senders)
         _print_reconciliation(result, lang)
         nothing = nothing_accepted(result.load)
         if nothing is None:
@@ -284,6 +261,7 @@ def explain_cmd(
     csv: Annotated[Path | None, typer.Option("--csv", help="Write every row here.")] = None,
     lang: Lang = "en",
     header_map: MapOpt = None,
+    sender_values: SenderMapOpt = None,
     memory_limit: MemoryOpt = None,
 ) -> None:
     """List the rounds, ratings or refusal prompts behind a figure, with reasons."""
@@ -300,8 +278,9 @@ def explain_cmd(
             check_out_folder(csv.parent, "--csv")
             if csv.is_dir():
                 raise ValueError(f"--csv {csv}: a folder; name the CSV file to write")
-        mapping = _header_map(header_map)
-        result = assessed(run_assessment(paths, profile, as_of, mapping, memory_limit), lang)
+        mapping, senders = parse_header_map(header_map), parse_sender_map(sender_values)
+        result = run_assessment(paths, profile, as_of, mapping, memory_limit, senders)
+        result = assessed(result, lang)
         exp = explain(result, figure, shop, agent, when, lang)
         table = Table(title=f"{figure} · {shop}" + (f" · {agent}" if agent else ""))
         shown = [c for c in exp.rows.column_names if c not in ("outcome", "status", "time_note")]

@@ -20,30 +20,21 @@ from typing import Annotated
 import typer
 
 from kefu.api import Result
+from kefu.cli_options import (
+    AsOf,
+    Lang,
+    MapOpt,
+    MemoryOpt,
+    ProfileOpt,
+    SenderMapOpt,
+    parse_header_map,
+    parse_sender_map,
+)
+from kefu.cli_options import PathsArg as Paths
 
-Paths = Annotated[list[Path], typer.Argument(help="Input files or folders.", readable=False)]
 ShopOpt = Annotated[
     list[str] | None,
     typer.Option("--shop", help="Shop ID (repeatable); default: every shop in the data."),
-]
-ProfileOpt = Annotated[
-    str, typer.Option("--profile", "-p", help="taobao, tmall, 1688, or a profile .toml file.")
-]
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Assessment date; the window is the 30 days before it."),
-]
-Lang = Annotated[str, typer.Option("--lang", help="Output language: en or zh.")]
-MapOpt = Annotated[
-    list[str] | None,
-    typer.Option("--map", help="Map an input header to a canonical column: 发言人=sender."),
-]
-MemoryOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--memory-limit",
-        help="Cap the engine's memory, e.g. 2GB or 50% (default: KEFU_MEMORY_LIMIT, else 1536MB).",
-    ),
 ]
 
 #: Shops reported when no ``--shop`` is given, at most (each report is a file of ~5 MB).
@@ -93,11 +84,11 @@ def report_cmd(
         int, typer.Option("--max-shops", help="Shops reported without --shop, at most.")
     ] = MAX_SHOPS,
     header_map: MapOpt = None,
+    sender_values: SenderMapOpt = None,
     memory_limit: MemoryOpt = None,
 ) -> None:
     """Write each shop's HTML report (charts, advice, drill-down), and with --xlsx a workbook."""
     from kefu.cli import (
-        _header_map,
         assessed,
         check_options,
         console,
@@ -113,8 +104,9 @@ def report_cmd(
     with user_errors():
         check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
         check_out_folder(out, "--out")
-        mapping = _header_map(header_map)
-        result = assessed(run_assessment(paths, profile, as_of, mapping, memory_limit), lang)
+        mapping, senders = parse_header_map(header_map), parse_sender_map(sender_values)
+        result = run_assessment(paths, profile, as_of, mapping, memory_limit, senders)
+        result = assessed(result, lang)
         shops = select_shops(result, shop, max_shops)
         previous = None
         if compare:
@@ -148,12 +140,13 @@ def plan_cmd(
         int, typer.Option("--max-shops", help="Shops planned without --shop, at most.")
     ] = MAX_SHOPS,
     header_map: MapOpt = None,
+    sender_values: SenderMapOpt = None,
     memory_limit: MemoryOpt = None,
 ) -> None:
     """How many more on-time rounds and satisfied ratings the next N days need (R7, S5, S6)."""
     from rich.table import Table
 
-    from kefu.cli import _header_map, assessed, check_options, console, run_assessment, user_errors
+    from kefu.cli import assessed, check_options, console, run_assessment, user_errors
     from kefu.report.aggregates import shop_rows
     from kefu.report.catalog import FIGURES, label, word
     from kefu.report.planner import make_plan, plan_text
@@ -162,8 +155,9 @@ def plan_cmd(
         check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
         if any(n < 1 for n in days or []):
             raise ValueError(f"--days {min(days or [])}: plan at least 1 day ahead")
-        mapping = _header_map(header_map)
-        result = assessed(run_assessment(paths, profile, as_of, mapping, memory_limit), lang)
+        mapping, senders = parse_header_map(header_map), parse_sender_map(sender_values)
+        result = run_assessment(paths, profile, as_of, mapping, memory_limit, senders)
+        result = assessed(result, lang)
         heads = ["figure", "plan_days", "plan_end", "plan_expected", "plan_needed",
                  "plan_pace", "plan_more", "plan_per_day", "plan_verdict"]  # fmt: skip
         for sid in select_shops(result, shop, max_shops):
