@@ -344,15 +344,17 @@ def test_a_zip_of_per_buyer_files_names_each_member(tmp_path):
         "notes.txt": "not json",
         "cut.json": '{"user": "b3", "chats": [',
         "binary.json": b"\xff\xfe\x00junk",
+        "deep.json": "[" * 100_000,
     }
     path = write_zip(tmp_path / "千牛聊天记录_2024-05-09.zip", members)
     report = run_import("qianniu-json", [path], tmp_path / "o", accounts=[SHOP])
-    assert (report.read, report.accepted, report.quarantined) == (6, 2, 4)
+    assert (report.read, report.accepted, report.quarantined) == (7, 2, 5)
     got = {(q["file"].rsplit("/", 1)[-1], q["field"]) for q in quarantine(tmp_path / "o")}
     zip_name = path.name
     assert got == {
         (f"{zip_name}:binary.json", "file"),
         (f"{zip_name}:cut.json", "file"),
+        (f"{zip_name}:deep.json", "file"),
         (f"{zip_name}:notes.txt", "file"),
         ("b2.json", "time"),  # the member sub/b2.json
     }

@@ -252,6 +252,8 @@ def _json_exports(path: str, raw: bytes) -> list[tuple[dict[str, Any], list[int]
         raise InputError(
             f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise InputError(f"{path}: not a Qianniu chat export: JSON nested too deeply") from None
     objects = data if isinstance(data, list) else [data]
     exports = all(isinstance(o, dict) and isinstance(o.get("chats"), list) for o in objects)
     if not objects or not exports:
