@@ -4,10 +4,18 @@ Two forms are read (docs/importers.md shows both with example files):
 
 - ``qianniu-json``: the per-buyer JSON that browser export scripts write,
   ``{"user", "exportTime", "count", "chats": [{"date", "time", "sender", "text",
-  "imgUrl"}]}``, one object per file or a list of them. ``user`` is the buyer.
-- ``qianniu-xlsx``: a sheet with the columns 客户ID (the buyer) and 聊天记录, each cell
-  holding lines ``time sender: content``. A line that does not begin with a date and a
-  clock time continues the message above it (a multi-line message).
+  "imgUrl"}]}``, one object per file or a list of them; files, the exporter's ZIP of them
+  or folders (``qianniu_sources``). ``user`` is the buyer; ``今天`` / ``昨天`` days are
+  resolved against ``exportTime``.
+- ``qianniu-xlsx``: a sheet with the columns 客户ID (the buyer) and 聊天记录. A cell holds
+  either the exporter's block form (a time alone on a line — ``10:01:15``, its day from
+  ``--date`` or the file name — then ``name: text``, messages between blank lines) or
+  lines ``time sender: content``; the form is told per cell. A line that is neither
+  continues the message above it (a multi-line message).
+
+A message without a sender (会话已转交给…, a notice) is a ``system`` message (R2); a
+transfer carries its target agent, to whom the buyer's next messages are addressed (P1);
+a recall notice (撤回了一条消息) is ``system`` whoever sent it, so it never opens a round.
 
 Who sent a message is told by the shop's own accounts (``ShopAccounts``): the buyer is the
 ``user`` / 客户ID; a sender that is the shop's main account, or one of its sub-accounts
