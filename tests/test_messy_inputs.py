@@ -240,3 +240,22 @@ def test_twcs_cut_row_is_quarantined_with_its_line(tmp_path: Path):
     rows = pa.csv.read_csv(tmp_path / "out" / "quarantine.csv").to_pylist()
     cut = [r for r in rows if r["field"] == "inbound"]
     assert [r["row"] for r in cut] == [5]  # line 5 of the file: the quoted tweet spans two
+
+
+def test_jsonl_column_changing_type_after_duckdbs_sample_reads_whole(tmp_path: Path):
+    # DuckDB guesses a column's type from a sample; every JSON value is read as text instead.
+    lines = [
+        f'{{"shop_id": "s1", "buyer_id": {i if i < 25_000 else f"{chr(34)}x{i}{chr(34)}"}, '
+        f'"sender": "buyer", "ts": "2024-01-07 10:00:00"}}'
+        for i in range(25_010)
+    ]
+    (tmp_path / "messages.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    c = _assess(tmp_path / "messages.jsonl").load.counts["messages"]
+    assert (c.read, c.accepted) == (25_010, 25_010)
+
+
+def test_engine_advice_naming_duckdb_options_is_left_out():
+    from kefu.io.errors import engine_message
+
+    text = "JSON transform error in line 5: Failed to cast \"x\": Try increasing 'sample_size'"
+    assert engine_message(ValueError(text)) == 'JSON transform error in line 5: Failed to cast "x"'

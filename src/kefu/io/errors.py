@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_ADVICE = re.compile(r"[:.,;]?\s*\b(Try |Consider |Possible fixes|HINT:).*$")
+
 
 class InputError(ValueError):
     """An input that cannot be used at all; ``str()`` is the one-line message for the user."""
@@ -22,5 +26,7 @@ def engine_message(exc: BaseException) -> str:
         line = line.strip()
         if not line or line.startswith(("Possible fixes", "*", "file =", "The search space")):
             break
+        # DuckDB's advice names DuckDB's options, which kefu does not have.
+        line = _ADVICE.sub("", line).strip()
         kept.append(line.rstrip(".:"))
     return ": ".join(kept[:3]) or type(exc).__name__

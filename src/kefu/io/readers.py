@@ -122,6 +122,20 @@ def _restore_cr(engine: DuckDBEngine, name: str, stand_in: str) -> None:
         engine.execute(f"UPDATE {name} SET {sets}")
 
 
+def _json_source(engine: DuckDBEngine, path: str) -> str:
+    """SQL reading JSON records with every column as text, like CSV.
+
+    The names come from DuckDB's sample of the file; the values are read as text, so a
+    column that holds numbers in the sample and text further on (``buyer_id`` 123, then
+    ``"a7"``) reads whole, and the loader parses every value the same way whatever its
+    JSON type (a number becomes ``"123"``, an object its JSON text).
+    """
+    auto = f"read_json({sql_str(path)}, format = 'auto', records = true)"
+    names = [row[0] for row in engine.con.execute(f"DESCRIBE SELECT * FROM {auto}").fetchall()]
+    columns = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in names)
+    return f"read_json({sql_str(path)}, format = 'auto', records = true, columns = {{{columns}}})"
+
+
 def _read_text(engine: DuckDBEngine, path: Path, fmt: str, name: str) -> None:
     """CSV / JSON into table ``{name}_in`` and view ``name``, via UTF-8 without bare CRs.
 
@@ -137,7 +151,7 @@ def _read_text(engine: DuckDBEngine, path: Path, fmt: str, name: str) -> None:
                 raise InputError(f"{path}: no header line")
             source = csv_source(str(text.path), header, tsv)
         else:
-            source = f"read_json({sql_str(str(text.path))}, format = 'auto', records = true)"
+            source = _json_source(engine, str(text.path))
         # Copied once: a table keeps file order in its rowid, which gives row numbers.
         engine.materialize(f"{name}_in", f"SELECT * FROM {source}")
         if text.stand_in:
