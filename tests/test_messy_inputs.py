@@ -259,3 +259,20 @@ def test_engine_advice_naming_duckdb_options_is_left_out():
 
     text = "JSON transform error in line 5: Failed to cast \"x\": Try increasing 'sample_size'"
     assert engine_message(ValueError(text)) == 'JSON transform error in line 5: Failed to cast "x"'
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 24])
+def test_crlf_is_a_line_end_at_every_chunk_boundary(tmp_path: Path, monkeypatch, chunk: int):
+    from kefu.io import text
+
+    monkeypatch.setattr(text, "_CHUNK", chunk)
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(b"a,b\r\n1,\xe5\x9c\xa8\r\n2,3\r\n")
+    with text.readable_text(crlf) as source:
+        assert (source.path, source.stand_in) == (crlf, None)  # nothing to fix, no copy
+    lone = tmp_path / "lone.csv"
+    lone.write_bytes(b"a,b\r\n1,x\ry\r\n2,\r")
+    with text.readable_text(lone) as source:
+        assert source.stand_in is not None
+        assert source.path.read_bytes() == f"a,b\r\n1,x{source.stand_in}y\r\n2,\r".encode()
+    assert not source.path.exists()  # the copy is deleted after the block

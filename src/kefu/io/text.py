@@ -28,6 +28,7 @@ from kefu.io.errors import InputError
 
 _CHUNK = 1 << 24
 _LONE_CR = re.compile(r"\r(?!\n)")
+_INNER_CR = re.compile(r"\r(?=[^\n])")
 #: Stand-ins for a bare carriage return inside a record (private-use characters).
 _STAND_INS = tuple(chr(0xE000 + i) for i in range(16))
 
@@ -56,8 +57,8 @@ def _scan(path: Path) -> tuple[str, bool, set[str]]:
         try:
             for text in _chunks(path, encoding):
                 window = tail + text
-                # The last character may be a CR whose LF is in the next chunk.
-                lone = lone or _LONE_CR.search(window[:-1] if text else window) is not None
+                # A CR at the window's end is judged with the next chunk (its tail).
+                lone = lone or _INNER_CR.search(window) is not None
                 seen |= {s for s in _STAND_INS if s in window}
                 tail = window[-1:]
         except UnicodeDecodeError:
@@ -74,7 +75,7 @@ def _write_copy(path: Path, encoding: str, stand_in: str | None) -> Path:
         carry = ""
         for text in _chunks(path, encoding):
             window = carry + text
-            carry = "\r" if window.endswith("\r") and text else ""
+            carry = "\r" if window.endswith("\r") else ""
             window = window[: len(window) - len(carry)]
             tmp.write(_LONE_CR.sub(stand_in, window) if stand_in else window)
         tmp.write(carry)
