@@ -262,3 +262,23 @@ def test_random_byte_edits_never_end_in_a_traceback(tmp_path_factory, fmt: str, 
     path = folder / f"messages.{fmt}"
     path.write_bytes(bytes(data))
     check_outcome(assess(path, folder / "out"), path)
+
+
+OTHER_TABLES = {
+    "ratings": ["shop_id", "buyer_id", "agent_id", "score", "ts", "source"],
+    "refusals": ["shop_id", "buyer_id", "ts"],
+    "accounts": ["shop_id", "account"],
+    "agents": ["agent_id", "shop_id", "name", "group"],
+    "shops": ["shop_id", "industry", "tier"],
+}
+
+
+@pytest.mark.parametrize("table", list(OTHER_TABLES))
+def test_wrong_types_in_every_other_table(tmp_path: Path, table: str):
+    # Beside valid messages: each column of the table holds every wrong type in turn.
+    cols = OTHER_TABLES[table]
+    rows = [{c: WRONG[(k + i) % len(WRONG)] for i, c in enumerate(cols)} for k in range(12)]
+    (tmp_path / "messages.csv").write_bytes(csv_bytes(RECORDS))
+    path = tmp_path / f"{table}.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", "utf-8")
+    check_outcome(assess(tmp_path, tmp_path / "out"), path)
