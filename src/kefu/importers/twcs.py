@@ -89,6 +89,7 @@ REASONS = {
     "file and mentions no customer (a broadcast)",
 }
 
+
 def _newlines(col: str) -> str:
     return f"COALESCE(length({col}) - length(replace({col}, chr(10), '')), 0)"
 
@@ -122,9 +123,7 @@ def _stage_file(engine: DuckDBEngine, path: Path, file_no: int, offset: int) -> 
             f"{path}: no column {', '.join(missing)}: not a twcs file "
             f"(headers: {', '.join(headers)})"
         )
-    restore = {
-        c: f"replace({c}, {sql_str(stand_in)}, chr(13))" if stand_in else c for c in COLUMNS
-    }
+    restore = {c: f"replace({c}, {sql_str(stand_in)}, chr(13))" if stand_in else c for c in COLUMNS}
     newlines = " + ".join(_newlines(c) for c in COLUMNS)
     engine.execute(f"""
         INSERT INTO twcs_raw
