@@ -276,3 +276,21 @@ def test_crlf_is_a_line_end_at_every_chunk_boundary(tmp_path: Path, monkeypatch,
         assert source.stand_in is not None
         assert source.path.read_bytes() == f"a,b\r\n1,x{source.stand_in}y\r\n2,\r".encode()
     assert not source.path.exists()  # the copy is deleted after the block
+
+
+def test_twcs_row_with_extra_fields_is_quarantined(tmp_path: Path):
+    header = (
+        "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
+    )
+    body = (
+        "1,c1,True,Tue Oct 31 22:10:47 +0000 2017,@shop help,2,\n"
+        "2,shop,False,Tue Oct 31 22:11:47 +0000 2017,@c1 sure, here,,1\n"  # unquoted comma
+    )
+    (tmp_path / "twcs.csv").write_text(header + body, "utf-8")
+    report = import_twcs([tmp_path / "twcs.csv"], tmp_path / "out")
+    rows = pa.csv.read_csv(tmp_path / "out" / "quarantine.csv").to_pylist()
+    extra = [r for r in rows if r["field"] == "field 8"]
+    assert [(r["row"], r["reason"]) for r in extra] == [
+        (3, "row has more fields than the header's 7")
+    ]
+    assert report.read == report.accepted + report.quarantined

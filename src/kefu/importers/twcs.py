@@ -51,7 +51,7 @@ from kefu.importers.common import (
     write_parquet,
     write_quarantine,
 )
-from kefu.io.csvtext import EXTRA, csv_header, csv_source
+from kefu.io.csvtext import EXTRA, csv_header, csv_source, has_extra
 from kefu.io.errors import engine_message
 from kefu.io.load import QUARANTINE_SCHEMA
 from kefu.io.readers import InputError, unique_headers
@@ -87,6 +87,7 @@ REASONS = {
     "reply is, so whether and when the brand answered cannot be known",
     "broadcast": "brand tweet to no customer: not a reply to a customer's tweet in the "
     "file and mentions no customer (a broadcast)",
+    "extra": f"row has more fields than the header's {len(COLUMNS)}",
 }
 
 
@@ -110,13 +111,17 @@ def _stage_file(engine: DuckDBEngine, path: Path, file_no: int, offset: int) -> 
             if not header:
                 raise InputError(f"{path}: empty file, not a twcs file")
             source = csv_source(str(text.path), header, tsv=False)
-            engine.materialize("twcs_in", f"SELECT * EXCLUDE ({', '.join(EXTRA)}) FROM {source}")
+            engine.materialize(
+                "twcs_in",
+                f"SELECT * EXCLUDE ({', '.join(EXTRA)}), {has_extra()} AS extra_fields "
+                f"FROM {source}",
+            )
     except duckdb.Error as exc:
         raise InputError(f"{path}: cannot read as CSV: {engine_message(exc)}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     stand_in = text.stand_in
-    headers = [c for c, _ in engine.columns("twcs_in")]
+    headers = [c for c, _ in engine.columns("twcs_in") if c != "extra_fields"]
     missing = [c for c in COLUMNS if c not in headers]
     if missing:
         raise InputError(
@@ -130,7 +135,7 @@ def _stage_file(engine: DuckDBEngine, path: Path, file_no: int, offset: int) -> 
         SELECT {file_no} AS file_no, {offset} + n AS rec,
                2 + COALESCE(SUM(1 + nl) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING
                                               AND 1 PRECEDING), 0) AS line,
-               {", ".join(f"{restore[c]} AS {c}" for c in COLUMNS)}
+               {", ".join(f"{restore[c]} AS {c}" for c in COLUMNS)}, extra_fields
         FROM (SELECT *, rowid + 1 AS n, {newlines} AS nl FROM twcs_in) AS r
     """)
     count = int(engine.scalar("SELECT COUNT(*) FROM twcs_in"))
@@ -152,7 +157,7 @@ def _parse(engine: DuckDBEngine) -> None:
     engine.materialize(
         "twcs_typed",
         f"""
-        SELECT file_no, rec, line, {_id("tweet_id")} AS tweet_id,
+        SELECT file_no, rec, line, extra_fields, {_id("tweet_id")} AS tweet_id,
                NULLIF(trim(author_id), '') AS author_id,
                CASE lower(trim(inbound)) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END
                  AS is_inbound,
@@ -162,6 +167,8 @@ def _parse(engine: DuckDBEngine) -> None:
         """,
     )
     checks = [
+        # Fields beyond the header's: an unquoted comma, every later value misplaced.
+        ("extra_fields", f"'field {len(COLUMNS) + 1}'", "extra", INVALID),
         ("tweet_id IS NULL", "'tweet_id'", "missing", INVALID),
         ("author_id IS NULL", "'author_id'", "missing", INVALID),
         ("is_inbound IS NULL", "'inbound'", "inbound", INVALID),
@@ -370,7 +377,7 @@ def import_twcs(
             "SELECT CAST(0 AS INTEGER) AS file_no, CAST(0 AS BIGINT) AS rec, "
             "CAST(0 AS BIGINT) AS line, "
             + ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in COLUMNS)
-            + " WHERE FALSE",
+            + ", FALSE AS extra_fields WHERE FALSE",
         )
         read = 0
         for file_no, path in enumerate(files):
