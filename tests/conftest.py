@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -57,3 +59,15 @@ def shop_row(result: kefu.Result, shop: str = "s1") -> dict[str, Any]:
     rows = [r for r in result.figures["shop"].to_pylist() if r["shop_id"] == shop]
     assert len(rows) == 1, f"shop {shop} not in {result.figures['shop'].to_pylist()}"
     return rows[0]
+
+
+def example_claims(body: str) -> tuple[list[str], str, dict[str, str]]:
+    """What a section of docs/examples/README.md claims: its ``kefu import`` arguments, the
+    reconciliation line the import prints, and the figures row (column → text)."""
+    (block,) = re.findall(r"```bash\n(.*?)```", body, re.S)
+    command = next(line for line in block.splitlines() if " kefu import " in line)
+    args = shlex.split(command.split(" kefu ", 1)[1])
+    (line,) = re.findall(r"^Import: `(.+)`$", body, re.M)
+    header, _, values = [r for r in body.splitlines() if r.startswith("|")][:3]
+    cells = [[c.strip() for c in r.strip("|").split("|")] for r in (header, values)]
+    return args, line, dict(zip(*cells, strict=True))

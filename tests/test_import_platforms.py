@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from kefu.importers.commands import run_import
 from kefu.importers.common import ImportReport, epoch_instant
 from kefu.io.readers import InputError
 
-from conftest import shop_row
+from conftest import example_claims, shop_row
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
@@ -65,14 +64,7 @@ def readme_section(fmt: str) -> str:
 
 def readme_claims(fmt: str) -> tuple[list[str], str, dict[str, str]]:
     """The section's import command (arguments), reconciliation line and figures row."""
-    section = readme_section(fmt)
-    (block,) = re.findall(r"```bash\n(.*?)```", section, re.S)
-    command = next(line for line in block.splitlines() if " kefu import " in line)
-    args = shlex.split(command.split(" kefu ", 1)[1])
-    (line,) = re.findall(r"^Import: `(.+)`$", section, re.M)
-    header, _, values = [r for r in section.splitlines() if r.startswith("|")][:3]
-    cells = [[c.strip() for c in r.strip("|").split("|")] for r in (header, values)]
-    return args, line, dict(zip(*cells, strict=True))
+    return example_claims(readme_section(fmt))
 
 
 @pytest.mark.parametrize("fmt", ["wangwang-txt", "wechat-kf", "pdd"])

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import re
 import runpy
-import shlex
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,8 @@ from kefu.cli import app
 from kefu.explain.explain import explain
 from kefu.importers.commands import run_import
 from kefu.io.readers import InputError
+
+from conftest import example_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
@@ -77,17 +78,6 @@ def test_every_qianniu_form_has_a_readme_example():
     }
 
 
-def claims(body: str) -> tuple[list[str], str, dict[str, str]]:
-    """The subsection's import command (arguments), reconciliation line and figures row."""
-    (block,) = re.findall(r"```bash\n(.*?)```", body, re.S)
-    command = next(line for line in block.splitlines() if " kefu import " in line)
-    args = shlex.split(command.split(" kefu ", 1)[1])
-    (line,) = re.findall(r"^Import: `(.+)`$", body, re.M)
-    header, _, values = [r for r in body.splitlines() if r.startswith("|")][:3]
-    cells = [[c.strip() for c in r.strip("|").split("|")] for r in (header, values)]
-    return args, line, dict(zip(*cells, strict=True))
-
-
 def source_lines(path: Path) -> int:
     """Non-blank lines of the 聊天记录 cells, read apart from the importer."""
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
@@ -110,7 +100,7 @@ def source_chats(path: Path) -> int:
 
 @pytest.mark.parametrize("fmt, name, body", EXAMPLE_CASES, ids=[c[1] for c in EXAMPLE_CASES])
 def test_example_gives_the_readme_figures(fmt, name, body, tmp_path, monkeypatch):
-    args, line, figures = claims(body)
+    args, line, figures = example_claims(body)
     assert args[:3] == ["import", fmt, f"docs/examples/{name}"]
     out = tmp_path / "d"
     args[args.index("--out") + 1] = str(out)
