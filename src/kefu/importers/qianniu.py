@@ -598,19 +598,25 @@ def infer_main_accounts(senders: list[tuple[str, str]], accounts: ShopAccounts) 
     return tuple(found)
 
 
-def _resolve_accounts(accounts: ShopAccounts, candidates: list[tuple[str, str]]) -> ShopAccounts:
-    """The accounts with main names (given, or inferred from ``shop:name`` senders) and shop."""
+def resolve_accounts(
+    accounts: ShopAccounts, candidates: list[tuple[str, str]], fmt: str = "qianniu"
+) -> ShopAccounts:
+    """The accounts with main names (given, or inferred from ``shop:name`` senders) and shop.
+
+    ``candidates`` are (sender, buyer) pairs of the export; ``fmt`` names the format in the
+    error when the shop cannot be told.
+    """
     main = tuple(accounts.bare(m) for m in accounts.main) or infer_main_accounts(
         candidates, accounts
     )
     if not main:
         raise InputError(
-            "qianniu: cannot tell the shop's accounts: no sender is written shop:name; "
+            f"{fmt}: cannot tell the shop's accounts: no sender is written shop:name; "
             "give the main account with --account"
         )
     if len(main) > 1 and not accounts.main and not accounts.shop:
         raise InputError(
-            f"qianniu: senders name several main accounts ({', '.join(main)}); "
+            f"{fmt}: senders name several main accounts ({', '.join(main)}); "
             "give the shop's with --account (and --shop)"
         )
     shop = accounts.bare(accounts.shop) if accounts.shop else main[0]  # no cntaobao in ids
@@ -725,7 +731,7 @@ def import_qianniu(
         parsed = parse_xlsx(files, given, step, days)
     else:
         raise InputError(f"unknown Qianniu format {fmt!r} (qianniu-json, qianniu-xlsx)")
-    resolved = _resolve_accounts(given, [(e.sender, e.buyer) for e in parsed.entries])
+    resolved = resolve_accounts(given, [(e.sender, e.buyer) for e in parsed.entries])
     rows, seen = judge(parsed, resolved)
     prepare_out(out)
     return _write(fmt, out, parsed, rows, seen, resolved)

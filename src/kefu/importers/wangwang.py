@@ -51,7 +51,7 @@ from kefu.importers.common import (
     read_text,
     write_import,
 )
-from kefu.importers.qianniu import ShopAccounts, infer_main_accounts, parse_time
+from kefu.importers.qianniu import ShopAccounts, parse_time, resolve_accounts
 from kefu.io.readers import InputError
 
 HEADER = "消息记录（此消息记录为文本格式，不支持重新导入）"
@@ -210,23 +210,6 @@ def _senders(paths: list[Path]) -> list[tuple[str, str]]:
     return found
 
 
-def resolve_accounts(accounts: ShopAccounts, paths: list[Path]) -> ShopAccounts:
-    """The shop's main accounts: ``--account``, else those named by ``shop:name`` senders."""
-    main = tuple(accounts.bare(m) for m in accounts.main)
-    main = main or infer_main_accounts(_senders(paths), accounts)
-    if not main:
-        raise InputError(
-            "wangwang-txt: cannot tell the shop's accounts: no sender is written shop:name; "
-            "give the main account with --account"
-        )
-    if len(main) > 1 and not accounts.main and not accounts.shop:
-        raise InputError(
-            f"wangwang-txt: senders name several main accounts ({', '.join(main)}); "
-            "give the shop's with --account (and --shop)"
-        )
-    return ShopAccounts(main, accounts.prefixes, accounts.bot_markers, accounts.shop or main[0])
-
-
 def _msg_id(buyer: str, message: Message, sender: str, counts: dict[str, int]) -> str:
     """Stable across exports: the same chat exported twice gets the same id."""
     key = "\x1f".join((buyer, str(message.ts), sender, message.text))
@@ -299,7 +282,8 @@ def import_wangwang(
     step = on_step or (lambda _: None)
     if not files:
         raise InputError("wangwang-txt: no input files")
-    made = _Rows(resolve_accounts(accounts or ShopAccounts(), files))
+    given = accounts or ShopAccounts()
+    made = _Rows(resolve_accounts(given, _senders(files), "wangwang-txt"))
     problems: list[Problem] = []
     read = 0
     for path in files:
