@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner, Result
 
-from kefu.cli import app, duckdb_line
+from kefu.cli import app
+from kefu.io.errors import engine_message
 from kefu.report.export import MANIFEST
 
 HEADER = "shop_id,buyer_id,agent_id,sender,ts,content\n"
@@ -343,18 +344,18 @@ def test_kefu_debug_shows_the_traceback(tmp_path):
     assert isinstance(run.exception, ValueError)
 
 
-def test_duckdb_line_keeps_the_cause_of_a_csv_error():
+def test_engine_message_keeps_the_cause_of_a_csv_error():
     text = (
         "Invalid Input Error: CSV Error on Line: 6\nOriginal Line: 1,xxxx\n"
         "Maximum line size of 2000000 bytes exceeded. Actual Size:3000003 bytes.\n\n"
         "Possible Solution: Change the maximum length size\n\n  file = x.csv\n"
     )
-    assert duckdb_line(duckdb.InvalidInputException(text)) == (
+    assert engine_message(duckdb.InvalidInputException(text)) == (
         "Invalid Input Error: CSV Error on Line: 6: "
-        "Maximum line size of 2000000 bytes exceeded. Actual Size:3000003 bytes."
+        "Maximum line size of 2000000 bytes exceeded. Actual Size:3000003 bytes"
     )
     binder = 'Binder Error: column "x" not found\n\nLINE 1: SELECT x\n        ^'
-    assert duckdb_line(duckdb.BinderException(binder)) == 'Binder Error: column "x" not found'
+    assert engine_message(duckdb.BinderException(binder)) == 'Binder Error: column "x" not found'
 
 
 def test_no_staging_folder_is_left_after_any_run(shop, tmp_path):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +43,7 @@ from kefu.cli_options import (
 )
 from kefu.importers.commands import import_cmd
 from kefu.io.discover import discover_inputs
+from kefu.io.errors import engine_message
 from kefu.io.readers import InputError
 from kefu.rules.profile import ProfileError, load_profile
 
@@ -60,21 +60,6 @@ err = Console(stderr=True)
 
 #: Set to 1 to see the stack trace of an error kefu would print as one line.
 DEBUG_ENV = "KEFU_DEBUG"
-#: DuckDB detail lines that are not the cause: the offending text, hints, the sniffer's dump.
-_DUCKDB_NOISE = re.compile(r"(Original Line|Possible Solution|LINE \d|\^|\w+ = )")
-
-
-def duckdb_line(exc: duckdb.Error) -> str:
-    """The informative part of a DuckDB error, on one line.
-
-    DuckDB puts the kind first and, for CSV errors, the cause on a later line
-    (``CSV Error on Line: 6`` … ``Maximum line size of … exceeded``): both are kept.
-    """
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    useful = [line[:300] for line in lines if not _DUCKDB_NOISE.match(line)] or ["unknown"]
-    if re.search(r"on line: \d+$", useful[0], re.IGNORECASE) and len(useful) > 1:
-        return f"{useful[0]}: {useful[1]}"
-    return useful[0]
 
 
 def error_line(exc: Exception) -> str | None:
@@ -84,13 +69,13 @@ def error_line(exc: Exception) -> str | None:
     oom = next((e for e in chain if isinstance(e, duckdb.OutOfMemoryException)), None)
     if oom is not None:
         return (
-            f"the engine ran out of memory ({duckdb_line(oom)}); give it more with "
+            f"the engine ran out of memory ({engine_message(oom)}); give it more with "
             "--memory-limit (e.g. --memory-limit 4GB) or KEFU_MEMORY_LIMIT"
         )
     if isinstance(exc, InputError | ProfileError | ValueError):
         return str(exc)
     if isinstance(exc, duckdb.Error):
-        return duckdb_line(exc)
+        return engine_message(exc)
     if isinstance(exc, OSError):
         if exc.filename is None:
             return str(exc)
@@ -167,7 +152,7 @@ def run_assessment(
                 raise
             # DuckDB reads the files lazily: name the table's files, the error is in one.
             files = ", ".join(str(f) for f in inputs[loading[0]])
-            raise InputError(f"{loading[0]} ({files}): {duckdb_line(exc)}") from exc
+            raise InputError(f"{loading[0]} ({files}): {engine_message(exc)}") from exc
 
 
 def _print_reconciliation(result: Result, lang: str = "en") -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+#: DuckDB detail lines that are not the cause: the offending text, hints, a caret, options.
+_NOISE = re.compile(r"(Original Line|LINE \d|\^|\w+ = )")
 _ADVICE = re.compile(r"[:.,;]?\s*\b(Try |Consider |Possible fixes|HINT:).*$")
 
 
@@ -24,9 +26,13 @@ def engine_message(exc: BaseException) -> str:
     kept = []
     for line in str(exc).strip().splitlines():
         line = line.strip()
-        if not line or line.startswith(("Possible fixes", "*", "file =", "The search space")):
+        if not line or line.startswith(
+            ("Possible fixes", "Possible Solution", "*", "file =", "The search space")
+        ):
             break
+        if _NOISE.match(line):
+            continue  # the offending input itself, which may be megabytes long
         # DuckDB's advice names DuckDB's options, which kefu does not have.
         line = _ADVICE.sub("", line).strip()
-        kept.append(line.rstrip(".:"))
+        kept.append(line.rstrip(".:")[:300])
     return ": ".join(kept[:3]) or type(exc).__name__

@@ -259,8 +259,11 @@ def _problem(col: Column) -> tuple[str, str] | None:
 
 
 def _blank_text(path: Path) -> bool:
-    small = path.is_file() and path.stat().st_size < 4096
-    return small and path.suffix.lower() in TEXT_SUFFIXES and not path.read_bytes().strip()
+    try:
+        small = path.is_file() and path.stat().st_size < 4096
+        return small and path.suffix.lower() in TEXT_SUFFIXES and not path.read_bytes().strip()
+    except OSError as exc:  # unreadable: the API's callers get the same one line as the CLI's
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 #: Columns left out of the checked copy: read from the input only when shown (transcripts).
