@@ -279,6 +279,21 @@ def test_the_line_form_still_reads_and_forms_are_told_per_cell(tmp_path):
     ]
 
 
+def test_every_sheet_with_the_header_is_read_and_the_others_are_named(tmp_path):
+    path = tmp_path / "export.xlsx"
+    book = xlsxwriter.Workbook(path)
+    for name, buyer in (("5月9日", "b1"), ("5月10日", "b2")):
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, ["客户ID", "聊天记录"])
+        sheet.write_row(1, 0, [buyer, "2024-05-09 10:00:00 " + buyer + ": 在吗"])
+    book.add_worksheet("说明").write_string(0, 0, "导出说明")
+    book.close()
+    report = run_import("qianniu-xlsx", [path], tmp_path / "o", accounts=[SHOP])
+    assert (report.read, report.accepted) == (2, 2)
+    assert [m["buyer_id"] for m in messages(tmp_path / "o")] == ["b1", "b2"]
+    assert report.warnings == [f"{path}: sheet '说明' has no 客户ID / 聊天记录 header"]
+
+
 # ---------------------------------------------------------------- JSON: ZIP, folder, days
 
 

@@ -142,6 +142,9 @@ def test_xlsx_reads_every_sheet_with_the_header_and_takes_the_first_duplicate(tm
     result = _assess(tmp_path / "messages.xlsx")
     c = result.load.counts["messages"]
     assert (c.read, c.accepted) == (2, 2)  # the first `ts` column, as in CSV
+    # The sheet of other headers is named, not left out unsaid.
+    (note,) = [line for line in result.load.lines() if "sheet" in line]
+    assert "'notes' not read" in note and "messages.xlsx" in note
 
 
 def test_old_excel_xls_is_found_in_a_folder(tmp_path: Path):

@@ -373,17 +373,20 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _sheet(path: Path) -> list[list[Any]]:
+def _sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
+    """(name, rows) of every sheet of the workbook, in order."""
     from python_calamine import CalamineWorkbook
 
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
         book = CalamineWorkbook.from_path(str(path))
-        rows: list[list[Any]] = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        return [
+            (name, book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+            for name in book.sheet_names
+        ]
     except Exception as exc:  # calamine raises its own error types per format problem
         raise InputError(f"{path}: cannot read as XLSX: {exc}") from None
-    return rows
 
 
 def _header(path: Path, rows: list[list[object]]) -> tuple[int, int, int]:
@@ -572,16 +575,37 @@ def parse_xlsx(
     parsed = Parsed()
     for path in paths:
         step(f"reading {path}")
-        rows = _sheet(path)
-        top, buyer_col, chat_col = _header(path, rows)
-        header = _cell(rows[top][chat_col])
-        for r in range(top + 1, len(rows)):
-            row = rows[r]
-            cell = _cell(row[chat_col]) if chat_col < len(row) else ""
-            buyer = _cell(row[buyer_col]) if buyer_col < len(row) else ""
-            where = _Cell(str(path), r + 1, header, accounts.bare(buyer), days or FileDay())
-            _cell_entries(where, cell, accounts, parsed)
+        # Every sheet with the header is read (an export split by day); the first sheet's
+        # rows are named by the file alone, a later sheet's by ``file:sheet``.
+        headed = []
+        for n, (name, rows) in enumerate(_sheets(path)):
+            try:
+                headed.append((f"{path}:{name}" if n else str(path), rows, _header(path, rows)))
+            except InputError:
+                parsed.warnings.append(f"{path}: sheet {name!r} has no 客户ID / 聊天记录 header")
+        if not headed:
+            _header(path, [])  # no sheet of the form at all: the one-line error
+        for file, rows, found in headed:
+            _sheet_entries(file, rows, found, accounts, parsed, days)
     return parsed
+
+
+def _sheet_entries(
+    file: str,
+    rows: list[list[Any]],
+    found: tuple[int, int, int],
+    accounts: ShopAccounts,
+    parsed: Parsed,
+    days: FileDay | None,
+) -> None:
+    top, buyer_col, chat_col = found
+    header = _cell(rows[top][chat_col])
+    for r in range(top + 1, len(rows)):
+        row = rows[r]
+        cell = _cell(row[chat_col]) if chat_col < len(row) else ""
+        buyer = _cell(row[buyer_col]) if buyer_col < len(row) else ""
+        where = _Cell(file, r + 1, header, accounts.bare(buyer), days or FileDay())
+        _cell_entries(where, cell, accounts, parsed)
 
 
 # ---------------------------------------------------------------------------- both forms

@@ -100,16 +100,18 @@ class TableCount:
 class LoadReport:
     counts: dict[str, TableCount]
     quarantine: pa.Table
+    #: What was left out of readable files, one line each (an Excel sheet of other headers).
+    notes: list[str] = field(default_factory=list)
 
     def lines(self, lang: str = "en") -> list[str]:
-        """One reconciliation line per table that was given."""
+        """One reconciliation line per table that was given, then the notes."""
         words = RECONCILE_ZH if lang == "zh" else RECONCILE_EN
         return [
             words[0].format(c.table, c.read, c.accepted, c.quarantined)
             + (words[1].format(c.duplicates) if c.table == "messages" else "")
             for c in self.counts.values()
             if c.files
-        ]
+        ] + self.notes
 
 
 RECONCILE_EN = ("{}: read {} = accepted {} + quarantined {}", " + duplicates {}")
@@ -289,12 +291,13 @@ def _stage_file(
     tz: str,
     user_map: dict[str, str] | None,
     sender_map: dict[str, str] | None = None,
+    notes: list[str] | None = None,
 ) -> _Staged | None:
     """Stage one file as a view (no copy): values are parsed where the rows are read."""
     raw_name = f"raw_{table}_{file_no}"
     if _blank_text(path):
         return None  # an empty text file holds no rows (and no header to check)
-    headers = read_raw(engine, path, raw_name)
+    headers = read_raw(engine, path, raw_name, notes)
     found = map_headers(table, headers, user_map)
     missing = [c.name for c in TABLES[table] if c.required and c.name not in found]
     if missing:
@@ -482,6 +485,7 @@ def load_inputs(
     (``{"发言人": "sender"}``), ``sender_map`` sender values (``{"2": "bot"}``).
     """
     counts: dict[str, TableCount] = {}
+    notes: list[str] = []
     quarantines = []
     for table in TABLES:
         files = [str(f) for f in inputs.get(table, [])]
@@ -491,11 +495,13 @@ def load_inputs(
         for file_no, path in enumerate(files):
             if on_file:
                 on_file(table, path)
-            one = _stage_file(engine, table, Path(path), file_no, timezone, user_map, sender_map)
+            one = _stage_file(
+                engine, table, Path(path), file_no, timezone, user_map, sender_map, notes
+            )
             if one is not None:
                 staged.append(one)
         _finish(engine, table, staged, count)
         if count.quarantined or count.duplicates:
             quarantines.append(_quarantine_rows(engine, table, staged, files))
     quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
-    return LoadReport(counts, quarantine)
+    return LoadReport(counts, quarantine, notes)

@@ -87,25 +87,30 @@ def _header(row: Sequence[object]) -> tuple[str, ...]:
     return tuple(str(_cell(h) or "").strip() for h in row)
 
 
-def _xlsx_table(path: Path) -> pa.Table:
+def _xlsx_table(path: Path, notes: list[str] | None = None) -> pa.Table:
     """Every sheet whose header row is the first sheet's, one after another.
 
     A workbook split by month (one sheet each, same header) is read whole; a sheet with
     other headers (notes, a summary) holds no rows of this table and is not read
-    (docs/schema.md).
+    (docs/schema.md) — ``notes`` is told each such sheet, so no data is left out unsaid.
     """
     from python_calamine import CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(str(path))
-        sheets = [book.get_sheet_by_name(n).to_python() for n in book.sheet_names]
+        named = [(n, book.get_sheet_by_name(n).to_python()) for n in book.sheet_names]
     except Exception as exc:  # calamine raises its own error types per format problem
         raise InputError(f"{path}: cannot read as Excel: {exc}") from None
-    sheets = [s for s in sheets if s]
+    sheets = [(n, s) for n, s in named if s]
     if not sheets:
         raise InputError(f"{path}: every sheet is empty")
-    header = _header(sheets[0][0])
-    rows = [r for s in sheets if _header(s[0]) == header for r in s[1:]]
+    header = _header(sheets[0][1][0])
+    rows = [r for _, s in sheets if _header(s[0]) == header for r in s[1:]]
+    for name, sheet in sheets:
+        if _header(sheet[0]) != header and notes is not None:
+            notes.append(
+                f"{path}: sheet {name!r} not read: its header row is not the first sheet's"
+            )
     names = unique_headers(list(header))
     columns = {
         name: pa.array([_cell(r[i]) if i < len(r) else None for r in rows], pa.string())
@@ -168,8 +173,13 @@ def _read_text(engine: DuckDBEngine, path: Path, fmt: str, name: str) -> None:
     )
 
 
-def read_raw(engine: DuckDBEngine, path: Path, name: str) -> list[str]:
-    """Load ``path`` into table ``name`` (raw values plus ``row_no``); return its headers."""
+def read_raw(
+    engine: DuckDBEngine, path: Path, name: str, notes: list[str] | None = None
+) -> list[str]:
+    """Load ``path`` into table ``name`` (raw values plus ``row_no``); return its headers.
+
+    ``notes`` is told what was left out of a readable file (an Excel sheet of other headers).
+    """
     fmt = file_format(path)
     try:
         if not path.is_file():
@@ -182,7 +192,7 @@ def read_raw(engine: DuckDBEngine, path: Path, name: str) -> list[str]:
                 f"FROM {source}",
             )  # fmt: skip
         elif fmt == "xlsx":
-            engine.register(f"{name}_in", _xlsx_table(path))
+            engine.register(f"{name}_in", _xlsx_table(path, notes))
             engine.view(name, f"SELECT *, rowid + 1 AS row_no FROM {name}_in")
         else:
             _read_text(engine, path, fmt, name)
