@@ -137,7 +137,7 @@ def _aliases(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {alias: key for key, aliases in words.items() for alias in aliases}
 
 
-def _ts_expr(raw: str, raw_type: str, tz: str) -> str:
+def _ts_expr(raw: str, raw_type: str, tz: str, text: str | None = None) -> str:
     """SQL: a local naive TIMESTAMP from the raw value (T1), NULL when it is none.
 
     Instants — an offset, ``Z``, epoch seconds or milliseconds — are converted to the
@@ -147,7 +147,7 @@ def _ts_expr(raw: str, raw_type: str, tz: str) -> str:
         return f"timezone({sql_str(tz)}, {raw})"
     if raw_type.startswith("TIMESTAMP") or raw_type == "DATE":
         return f"CAST({raw} AS TIMESTAMP)"
-    text = _trim(raw)
+    text = text or _trim(raw)
     formats = ", ".join(sql_str(f) for f in TIME_FORMATS)
     number = f"TRY_CAST({text} AS DOUBLE)"
     # DuckDB reads ``10:00+08:00`` but not ``10:00 +08:00``: the blank before it goes.
@@ -197,12 +197,38 @@ def sender_words(header: str, user: dict[str, str] | None = None) -> dict[str, s
     return words
 
 
+def _invisible(col: Column) -> bool:
+    """Whether invisible characters are trimmed from ``col``: ids that make streams, times."""
+    return col.name in ACCOUNT_COLUMNS or col.kind == "ts"
+
+
+def _trimmed(raw: str, raw_type: str, invisible: bool = False) -> str:
+    """SQL: the raw value as trimmed text, NULL when blank (what ids and codes compare).
+
+    ``invisible`` trims ``TRIMMED`` too; DuckDB's trim of chosen characters is several times
+    slower than its trim of spaces, so it is kept for the account ids that make streams and
+    for text times (a message id or a text is trimmed of spaces only).
+    """
+    text = _as_text(raw, raw_type)
+    return f"NULLIF({_trim(text) if invisible else f'trim({text})'}, '')"
+
+
 def _value_expr(
-    col: Column, raw: str, raw_type: str, tz: str, header: str = "", senders: dict | None = None
+    col: Column,
+    raw: str,
+    raw_type: str,
+    tz: str,
+    header: str = "",
+    senders: dict | None = None,
+    text: str | None = None,
 ) -> str:
-    """SQL turning the raw input column into the canonical value (NULL when unusable)."""
+    """SQL turning the raw input column into the canonical value (NULL when unusable).
+
+    ``text`` names the value's ``_trimmed`` text when the caller computed it once already:
+    an expression below refers to it several times, and DuckDB would trim each time.
+    """
+    text = text or _trimmed(raw, raw_type, _invisible(col))
     raw = _as_text(raw, raw_type) if raw_type == "JSON" else raw
-    text = f"NULLIF({_trim(raw)}, '')"
     match col.kind:
         case "id" if col.name in ACCOUNT_COLUMNS:
             return _account(text)
@@ -220,7 +246,7 @@ def _value_expr(
             known = _lookup(text, _aliases(TIERS))
             return f"COALESCE({known}, lower({text}))"
         case "ts":
-            return _ts_expr(raw, raw_type, tz)
+            return _ts_expr(raw, raw_type, tz, text)
         case "int":
             return f"TRY_CAST({text} AS BIGINT)"
         case "score":
@@ -307,6 +333,7 @@ def _stage_file(
         )
     types = dict(engine.columns(raw_name))
     inner, outer, problems, raw_values = ["row_no"], [], [], []
+    trims: list[str] = []  # each column's trimmed text, computed once per row
     heavy: dict[str, str] = {}
     for col in TABLES[table]:
         if col.name not in found:
@@ -314,10 +341,14 @@ def _stage_file(
             continue
         raw = '"' + found[col.name].replace('"', '""') + '"'
         text = _as_text(raw, types[found[col.name]])
-        value = _value_expr(col, raw, types[found[col.name]], tz, found[col.name], sender_map)
+        raw_type = types[found[col.name]]
+        if col.name in HEAVY.get(table, ()):  # read unchecked, straight from the input
+            heavy[col.name] = _value_expr(col, raw, raw_type, tz)
+        trims.append(f"{_trimmed(raw, raw_type, _invisible(col))} AS __t_{col.name}")
+        value = _value_expr(
+            col, raw, raw_type, tz, found[col.name], sender_map, text=f"__t_{col.name}"
+        )
         inner.append(f"{value} AS v_{col.name}")
-        if col.name in HEAVY.get(table, ()):
-            heavy[col.name] = value
         if col.kind not in ("id", "text"):  # an id's value is its trimmed text, NULL if blank
             inner.append(f"({text} IS NOT NULL AND trim({text}) <> '') AS g_{col.name}")
         outer.append(f"CAST(v_{col.name} AS {col.sql_type}) AS {col.name}")
@@ -336,7 +367,8 @@ def _stage_file(
         f"""SELECT {", ".join(outer)}, {file_no} AS file_no, row_no,
                {f"CASE {field_sql} END" if problems else "CAST(NULL AS VARCHAR)"} AS _field,
                {f"CASE {reason_sql} END" if problems else "CAST(NULL AS VARCHAR)"} AS _reason
-            FROM (SELECT {", ".join(inner)} FROM {raw_name}) AS v""",
+            FROM (SELECT {", ".join(inner)}
+                  FROM (SELECT *, {", ".join(trims)} FROM {raw_name}) AS t) AS v""",
     )
     raw_value = f"CASE s._field {' '.join(raw_values)} END" if raw_values else "NULL"
     return _Staged(view, raw_name, raw_value, file_no, heavy)
