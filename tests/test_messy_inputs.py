@@ -297,3 +297,16 @@ def test_twcs_row_with_extra_fields_is_quarantined(tmp_path: Path):
         (3, "row has more fields than the header's 7")
     ]
     assert report.read == report.accepted + report.quarantined
+
+
+def test_jsonl_bad_lines_are_quarantined_and_the_rest_read(tmp_path: Path):
+    good = '{"shop_id":"s1","buyer_id":"b","sender":"%s","ts":"2024-01-07 10:00:%02d"}'
+    lines = [good % ("buyer", 0), (good % ("agent", 10))[:-1], "", good % ("agent", 20), "[1, 2]"]
+    (tmp_path / "messages.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    result = _assess(tmp_path / "messages.jsonl")
+    c = result.load.counts["messages"]
+    assert (c.read, c.accepted, c.quarantined) == (4, 2, 2)  # the blank line is no record
+    bad = {q["row"]: q["reason"] for q in result.load.quarantine.to_pylist()}
+    assert bad[2].startswith("not valid JSON") and '"ts":"2024-01-07 10:00:10"' in bad[2]
+    assert bad[4].startswith("not a JSON object")
+    assert result.figures["shop"].to_pylist()[0]["rounds_responded"] == 1

@@ -9,6 +9,7 @@ be read raises :class:`InputError` with one line naming the file and the problem
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -141,6 +142,49 @@ def _json_source(engine: DuckDBEngine, path: str) -> str:
     return f"read_json({sql_str(path)}, format = 'auto', records = true, columns = {{{columns}}})"
 
 
+def _json_value(value: object) -> str | None:
+    """A JSON value as the text DuckDB reads it as: strings as they are, the rest as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_lines_table(path: Path) -> pa.Table:
+    """JSON Lines read line by line: the fallback for a file with lines DuckDB refuses.
+
+    Each non-blank line is a record (``row_no`` its place, as DuckDB numbers them); a line
+    that is no JSON object keeps its place with ``_row_field`` / ``_row_reason`` set, so
+    the loader quarantines that line alone and reads the rest.
+    """
+    records: list[dict[str, object]] = []
+    reasons: list[str | None] = []
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            why: str | None = None
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                record, why = {}, f"not valid JSON ({getattr(exc, 'msg', 'too deep')})"
+            else:
+                why = None if isinstance(record, dict) else "not a JSON object"
+            records.append(record if isinstance(record, dict) else {})
+            reasons.append(why and f"{why}: {line.strip()[:120]}")
+    names = dict.fromkeys(k for r in records for k in r)
+    columns = {n: pa.array([_json_value(r.get(n)) for r in records], pa.string()) for n in names}
+    columns[ROW_PROBLEM[0]] = pa.array([w and "record" for w in reasons], pa.string())
+    columns[ROW_PROBLEM[1]] = pa.array(reasons, pa.string())
+    return pa.table(columns)
+
+
+def _json_lines(path: Path) -> bool:
+    """Whether a JSON file holds one record a line (JSON Lines) rather than one document."""
+    with path.open("rb") as fh:
+        start = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return path.suffix.lower() in (".jsonl", ".ndjson") or start.startswith(b"{")
+
+
 def _read_text(engine: DuckDBEngine, path: Path, fmt: str, name: str) -> None:
     """CSV / JSON into table ``{name}_in`` and view ``name``, via UTF-8 without bare CRs.
 
@@ -155,10 +199,15 @@ def _read_text(engine: DuckDBEngine, path: Path, fmt: str, name: str) -> None:
             if not header:
                 raise InputError(f"{path}: no header line")
             source = csv_source(str(text.path), header, tsv)
-        else:
-            source = _json_source(engine, str(text.path))
-        # Copied once: a table keeps file order in its rowid, which gives row numbers.
-        engine.materialize(f"{name}_in", f"SELECT * FROM {source}")
+        try:
+            if fmt != "csv":
+                source = _json_source(engine, str(text.path))
+            # Copied once: a table keeps file order in its rowid, which gives row numbers.
+            engine.materialize(f"{name}_in", f"SELECT * FROM {source}")
+        except duckdb.Error:
+            if fmt == "csv" or not _json_lines(text.path):
+                raise
+            engine.register(f"{name}_in", _json_lines_table(text.path))
         if text.stand_in:
             _restore_cr(engine, f"{name}_in", text.stand_in)
     if fmt != "csv":
