@@ -71,3 +71,14 @@ def example_claims(body: str) -> tuple[list[str], str, dict[str, str]]:
     header, _, values = [r for r in body.splitlines() if r.startswith("|")][:3]
     cells = [[c.strip() for c in r.strip("|").split("|")] for r in (header, values)]
     return args, line, dict(zip(*cells, strict=True))
+
+
+def example_figures(shop: dict[str, Any]) -> dict[str, str]:
+    """A shop's figures as docs/examples/README.md writes them in its figures row."""
+    return {
+        "rounds": str(shop["rounds"]),
+        "rounds responded": str(shop["rounds_responded"]),
+        "3-minute response rate": f"{shop['response_rate']:.1%}",
+        "first response time": f"{shop['first_response_s']:.1f} s",
+        "average response time": f"{shop['response_s']:.1f} s",
+    }
