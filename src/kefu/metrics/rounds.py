@@ -23,6 +23,21 @@ STREAM = "PARTITION BY shop_id, buyer_id"
 STREAM_ORDER = "ORDER BY ts, seq NULLS FIRST, file_no, row_no"
 
 
+def own_account(relation: str, alias: str) -> str:
+    """SQL: ``relation`` (rows with ``shop_id``, ``buyer_id``) with the flag ``own_account``.
+
+    R3: the "buyer" is one of the shop's own accounts. The one definition, read by the
+    streams (rounds, refusals, E1) and by the ratings (S4). A repeated accounts row must not
+    double a row, hence DISTINCT.
+    """
+    return f"""
+    SELECT {alias}.*, (a.account IS NOT NULL) AS own_account
+    FROM {relation} AS {alias}
+    LEFT JOIN (SELECT DISTINCT shop_id, account FROM accounts) AS a
+      ON a.shop_id = {alias}.shop_id AND a.account = {alias}.buyer_id
+    """
+
+
 def shop_side(p: Params) -> str:
     """F1's shop messages: agents, and auto-replies when ``refusal_counts_bot`` (assumed)."""
     return "('agent', 'bot')" if p["refusal_counts_bot"] else "('agent')"
@@ -48,19 +63,15 @@ def stream_events(p: Params) -> str:
     is_buyer = "CASE WHEN sender = 'buyer' THEN 1 ELSE 0 END"
     is_shop = f"CASE WHEN sender IN {shop_side(p)} THEN 1 ELSE 0 END"
     frame = f"({STREAM} {STREAM_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-    base = f"""
-    SELECT e.*, (a.account IS NOT NULL) AS own_account
-    FROM (
+    events = f"""(
       SELECT shop_id, buyer_id, agent_id, sender, ts,
              CAST(ROW_NUMBER() OVER ({STREAM} {STREAM_ORDER}) AS INTEGER) AS pos,
              CAST(SUM({is_agent}) OVER {frame} - {is_agent} AS INTEGER) AS k,
              CAST(SUM({is_buyer}) OVER {frame} AS INTEGER) AS b,
              CAST(SUM({is_shop}) OVER {frame} AS INTEGER) AS s
       FROM messages
-    ) AS e
-    LEFT JOIN (SELECT DISTINCT shop_id, account FROM accounts) AS a
-      ON a.shop_id = e.shop_id AND a.account = e.buyer_id
-    """
+    )"""
+    base = own_account(events, "e")
     if p["consultation_split"] == "day":
         day = "CAST(date_diff('day', DATE '2000-01-01', CAST(ts AS DATE)) AS INTEGER)"
         return f"SELECT *, {day} AS consultation FROM ({base}) AS e"

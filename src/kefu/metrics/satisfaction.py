@@ -22,6 +22,7 @@ only when its status is ``counted``:
 from __future__ import annotations
 
 from kefu.metrics.params import Params, sql_ts
+from kefu.metrics.rounds import own_account
 
 RATING_ORDER = "ORDER BY ts, file_no, row_no"
 
@@ -80,10 +81,7 @@ def rating_audit(p: Params) -> str:
     return f"""
     WITH own AS (
       -- S4 (assumed): a rating from one of the shop's own accounts (R3) is abnormal.
-      SELECT r.*, (a.account IS NOT NULL) AS own_account
-      FROM ratings AS r
-      LEFT JOIN (SELECT DISTINCT shop_id, account FROM accounts) AS a
-        ON a.shop_id = r.shop_id AND a.account = r.buyer_id
+      {own_account("ratings", "r")}
     ),
     deduped AS ({deduped}),
     placed AS (
