@@ -59,9 +59,9 @@ EPOCH_PATTERN = r"[0-9]{9,13}([.][0-9]+)?"
 #: Below this an epoch number is seconds, from it milliseconds (year 5138 in seconds).
 EPOCH_MS_FROM = 10**11
 
-#: Characters trimmed from both ends of every value, besides spaces: tabs, line breaks, NUL
-#: bytes, the ideographic space, the byte-order mark and the no-break space, which would
-#: otherwise split one buyer into two streams.
+#: Characters trimmed, besides spaces, from both ends of the ids that make streams and of
+#: text times (``_invisible``): tabs, line breaks, NUL bytes, the ideographic space, the
+#: byte-order mark and the no-break space, which would otherwise split one buyer in two.
 TRIMMED = "\t\n\r\x00\u3000\ufeff\xa0"
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson")
@@ -137,17 +137,17 @@ def _aliases(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {alias: key for key, aliases in words.items() for alias in aliases}
 
 
-def _ts_expr(raw: str, raw_type: str, tz: str, text: str | None = None) -> str:
+def _ts_expr(raw: str, raw_type: str, tz: str, text: str) -> str:
     """SQL: a local naive TIMESTAMP from the raw value (T1), NULL when it is none.
 
-    Instants — an offset, ``Z``, epoch seconds or milliseconds — are converted to the
-    profile's zone; a naive time is local already.
+    ``text`` is the raw value's ``_trimmed`` text, read when the input is text. Instants —
+    an offset, ``Z``, epoch seconds or milliseconds — are converted to the profile's zone;
+    a naive time is local already.
     """
     if raw_type.startswith("TIMESTAMP WITH TIME ZONE"):
         return f"timezone({sql_str(tz)}, {raw})"
     if raw_type.startswith("TIMESTAMP") or raw_type == "DATE":
         return f"CAST({raw} AS TIMESTAMP)"
-    text = text or _trim(raw)
     formats = ", ".join(sql_str(f) for f in TIME_FORMATS)
     number = f"TRY_CAST({text} AS DOUBLE)"
     # DuckDB reads ``10:00+08:00`` but not ``10:00 +08:00``: the blank before it goes.
