@@ -120,8 +120,12 @@ def run_assessment(
     header_map: dict[str, str],
     memory_limit: str | None = None,
     sender_map: dict[str, str] | None = None,
+    windows: int = 1,
 ) -> Result:
-    """Assess with a progress display of each file read and each definition built."""
+    """Assess with a progress display of each file read and each definition built.
+
+    ``windows=2``: the window before this one is computed too (``api.assess``).
+    """
     prof = load_profile(profile)
     day = as_date(as_of, "--as-of")
     limit = resolve_memory_limit(memory_limit, "--memory-limit")
@@ -145,7 +149,7 @@ def run_assessment(
             return assess(
                 inputs, prof, day, header_map=header_map, sender_map=sender_map,
                 memory_limit=limit,
-                on_file=on_file, on_step=on_step,
+                on_file=on_file, on_step=on_step, windows=windows,
             )  # fmt: skip
         except duckdb.Error as exc:
             if not loading or isinstance(exc, duckdb.OutOfMemoryException):
@@ -293,8 +297,21 @@ def demo_cmd(
     as_of: Annotated[str, typer.Option("--as-of", help="Assessment date.")] = "2026-11-01",
     seed: Annotated[int, typer.Option(help="Random seed of the generated month.")] = 7,
     lang: Lang = "en",
+    scale: Annotated[
+        str | None,
+        typer.Option(help="Write a day-partitioned dataset of this many messages (10M, 1M…)."),
+    ] = None,
+    n_shops: Annotated[
+        int | None,
+        typer.Option("--shops", help="Shops of a --scale dataset (default ~1,000 per 10 M)."),
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days of a --scale dataset (a year: 365).")] = 30,
 ) -> None:
-    """Generate a realistic month for three shops, assess it, show where each stands."""
+    """Generate a realistic month for three shops, assess it, show where each stands.
+
+    With ``--scale``: write a day-partitioned dataset of many shops into ``--out`` instead
+    (``messages/day=YYYY-MM-DD/part-0.parquet``, …), for ``kefu assess`` at scale.
+    """
     from kefu.demo.generator import generate_demo, write_demo
     from kefu.report.export import check_out_folder, run_outputs, write_figures, write_quarantine
     from kefu.report.scorecard import print_scorecards
@@ -304,6 +321,11 @@ def demo_cmd(
         check_options(lang=lang, memory_limit=None)
         day = as_date(as_of, "--as-of")
         assert day is not None  # --as-of has a default
+        if scale is not None:
+            _write_scale_dataset(out, scale, n_shops, day, days, seed)
+            return
+        if n_shops is not None or days != 30:
+            raise ValueError("--shops and --days describe a --scale dataset; give --scale too")
         check_out_folder(out / "figures", "--out")
         with err.status("generating a month of chats…"):
             data = generate_demo(day, seed=seed)
@@ -328,6 +350,37 @@ def demo_cmd(
             f"      kefu report {out / 'input'} --out {out / 'reports'}[/]",
             soft_wrap=True,
         )
+
+
+def _write_scale_dataset(
+    out: Path, scale: str, shops: int | None, as_of: dt.date, days: int, seed: int
+) -> None:
+    """``kefu demo --scale``: the options checked, then the dataset written with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn
+
+    from kefu.demo.scale import default_shops, parse_scale, write_dataset
+
+    messages = parse_scale(scale)
+    n_shops = default_shops(messages) if shops is None else shops
+    if n_shops < 1 or days < 1:
+        raise ValueError("--shops and --days must be at least 1")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"--out {out}: not an empty folder; a dataset is written into a new one")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"writing {days} days of messages", total=messages)
+        counts = write_dataset(
+            out, messages, n_shops, as_of, days=days, seed=seed,
+            progress=lambda rows: bar.update(task, completed=rows),
+        )  # fmt: skip
+    tables = ", ".join(f"{t} {counts[t]:,}" for t in ("messages", "ratings", "refusals"))
+    console.print(
+        f"wrote {out}: {tables}, {counts['shops']:,} shops, {days} day partitions; "
+        f"{counts['invalid']:,} invalid and {counts['duplicates']:,} duplicate message rows",
+        soft_wrap=True,
+    )
+    console.print(f"[dim]next: kefu assess {out}[/]", soft_wrap=True)
 
 
 @profiles_app.command("show")

@@ -6,8 +6,8 @@ Two entry points share one vectorised conversation simulator:
   problems (an understaffed shop, a slow and an excellent agent, too few ratings, test chats,
   marketing bursts followed by refusals, duplicate rows, ...) so that every assessment rule has
   something to find.
-* :func:`write_messages_at_scale` streams millions of realistic message rows for many shops to one
-  Parquet file in bounded memory, for benchmarks.
+* :mod:`kefu.demo.scale` (``write_messages_at_scale``, still importable from here, and
+  ``write_dataset``) streams millions of realistic rows for many shops in bounded memory.
 
 All timestamps are naive local (Asia/Shanghai) wall-clock seconds. Internally they are handled as
 int64 "seconds since 1970-01-01 local", which converts to ``timestamp[s]`` without any timezone
@@ -20,7 +20,7 @@ messages, so its cost is a few dozen numpy operations per chunk whatever the row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,7 +46,6 @@ __all__ = [
     "ShopSpec",
     "generate_demo",
     "write_demo",
-    "write_messages_at_scale",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -1199,205 +1198,10 @@ def write_demo(data: DemoData, directory: Path, fmt: str = "parquet") -> dict[st
     return paths
 
 
-# --------------------------------------------------------------------------------------------
-# Large-scale benchmark writer
-# --------------------------------------------------------------------------------------------
+def __getattr__(name: str) -> object:
+    """``write_messages_at_scale`` lives in :mod:`kefu.demo.scale`; importable from here too."""
+    if name == "write_messages_at_scale":
+        from kefu.demo.scale import write_messages_at_scale
 
-
-@dataclass(frozen=True)
-class _ScaleWorld:
-    """Many random shops with their agents, ids and relative sizes."""
-
-    staff: _Staff
-    weight: np.ndarray  # relative consultation volume per shop
-    shop_ids: pa.Array
-    agent_ids: pa.Array
-
-
-def _scale_world(rng: np.random.Generator, n_shops: int) -> _ScaleWorld:
-    """Random shops: lognormal sizes, 2-16 agents, some slow/excellent agents, ~8 % understaffed."""
-    weight = rng.lognormal(0.0, 0.8, n_shops)
-    n_agents = np.clip(np.rint(2 + 3 * weight / weight.mean()), 2, 16).astype(np.int64)
-    presale = np.clip(np.rint(0.65 * n_agents), 1, n_agents - 1).astype(np.int64)
-    first = np.cumsum(n_agents) - n_agents
-    offset = np.stack([first, first + presale], axis=1)
-    count = np.stack([presale, n_agents - presale], axis=1)
-
-    total = int(n_agents.sum())
-    shop_of_agent = np.repeat(np.arange(n_shops), n_agents)
-    median = rng.lognormal(np.log(20.0), 0.35, n_shops)[shop_of_agent]
-    median = median * rng.lognormal(0.0, 0.3, total)
-    kind = rng.random(total)
-    median = np.where(kind < 0.04, median * 3.5, median)  # slow agents
-    median = np.where(kind > 0.96, 5.0, median)  # excellent agents
-    staff = _Staff(
-        industry=rng.integers(0, len(INDUSTRIES), n_shops),
-        understaffed=rng.random(n_shops) < 0.08,
-        group_offset=offset,
-        group_count=count,
-        agent_median=median,
-        agent_sigma=np.full(total, 0.45),
-        agent_busy=np.full(total, 0.02),
-    )
-    width = max(5, len(str(n_shops - 1)))
-    shop_ids = _strings("shop_", np.arange(n_shops), width)
-    numbers = np.arange(total) - first[shop_of_agent] + 1
-    agent_ids = pc.binary_join_element_wise(
-        shop_ids.take(pa.array(shop_of_agent)), _strings("客服", numbers, 2), ":"
-    )
-    return _ScaleWorld(staff, weight, shop_ids, agent_ids)
-
-
-class _BuyerAllocator:
-    """Hands out (shop, local buyer number) pairs shop by shop, sizing shops adaptively.
-
-    A shop's buyer count is fixed when the allocator reaches it, from the rows still missing and
-    the shop's share of the remaining weight, so estimation errors spread over later shops instead
-    of piling up in the last one. The last shop absorbs whatever is still missing at the end.
-    """
-
-    def __init__(self, weight: np.ndarray, target_rows: int, rows_per_buyer: float) -> None:
-        self.weight = weight
-        self.suffix = np.cumsum(weight[::-1])[::-1]  # weight of shops s..end
-        self.target = target_rows
-        self.rows_per_buyer = rows_per_buyer
-        self.shop, self.local, self.quota = -1, 0, 0
-
-    def take(self, n_buyers: int, rows_done: float) -> tuple[np.ndarray, np.ndarray]:
-        """Next ``n_buyers`` buyers as (shop, local number) arrays in id order."""
-        shops, starts, counts = [], [], []
-        need = n_buyers
-        last = len(self.weight) - 1
-        while need > 0:
-            if self.local >= self.quota:
-                if self.shop == last:
-                    self.quota += need  # only the last shop grows beyond its plan
-                else:
-                    self.shop += 1
-                    self.local = 0
-                    missing = max(self.target - rows_done, 0.0) / self.rows_per_buyer
-                    share = self.weight[self.shop] / self.suffix[self.shop]
-                    self.quota = max(1, round(missing * share))
-                continue
-            k = min(need, self.quota - self.local)
-            shops.append(self.shop)
-            starts.append(self.local)
-            counts.append(k)
-            self.local += k
-            rows_done += k * self.rows_per_buyer
-            need -= k
-        counts_arr = np.array(counts, np.int64)
-        shop = np.repeat(np.array(shops, np.int64), counts_arr)
-        firsts = np.repeat(np.cumsum(counts_arr) - counts_arr, counts_arr)
-        local = np.arange(len(shop)) - firsts + np.repeat(np.array(starts, np.int64), counts_arr)
-        return shop, local
-
-
-def _scale_chunk(
-    rng: np.random.Generator,
-    world: _ScaleWorld,
-    cat: _Catalogue,
-    shop: np.ndarray,
-    local: np.ndarray,
-    window: tuple[int, int],
-    weights: np.ndarray,
-    first_seq: int,
-) -> pa.Table:
-    """Messages of the given buyers, sorted in conversation order."""
-    buyer = np.arange(len(shop))
-    plan = _plan_consults(rng, shop, buyer, world.staff, window[0], weights)
-    msgs, _ = _simulate(rng, plan, world.staff, cat)
-    msgs = _inside(msgs, window)
-    # Buyers are handed out in (shop, id) order, so their index already is their rank.
-    msgs = msgs.take(_sort_order(msgs, np.arange(len(world.weight)), buyer))
-    return _message_table(
-        msgs,
-        shop_ids=world.shop_ids,
-        buyer_ids=_strings("tb", local, 9),
-        agent_ids=world.agent_ids,
-        cat=cat,
-        first_seq=first_seq,
-    )
-
-
-def _cut_at_buyer(table: pa.Table, limit: int) -> pa.Table:
-    """Longest prefix of at most ``limit`` rows that ends at a (shop, buyer) boundary."""
-    if table.num_rows <= limit:
-        return table
-    head = table.slice(0, limit + 1)
-    same = pc.and_(
-        pc.equal(head["shop_id"].slice(1), head["shop_id"].slice(0, limit)),
-        pc.equal(head["buyer_id"].slice(1), head["buyer_id"].slice(0, limit)),
-    )
-    breaks = np.flatnonzero(~same.to_numpy(zero_copy_only=False)) + 1  # row i starts a buyer
-    # A single buyer longer than the limit is cut mid-conversation rather than dropped.
-    return table.slice(0, int(breaks[-1]) if len(breaks) else limit)
-
-
-def write_messages_at_scale(
-    path: Path,
-    n_messages: int,
-    n_shops: int,
-    as_of: date,
-    seed: int = 7,
-    progress: Callable[[int], None] | None = None,
-    chunk_rows: int = 300_000,
-) -> int:
-    """Stream about ``n_messages`` realistic message rows of ``n_shops`` shops to one Parquet file.
-
-    Rows are in conversation order (shop, buyer, ts, seq) with a file-wide running ``seq`` and
-    unique ``msg_id``. Generation happens in chunks of roughly ``chunk_rows`` rows written with a
-    :class:`pyarrow.parquet.ParquetWriter`, so memory stays bounded whatever ``n_messages``.
-    The file stops at a buyer boundary at or just below ``n_messages``; the exact row count is
-    returned. ``progress`` is called with the rows written so far after every chunk.
-
-    As with :func:`write_demo`, Parquet stores ``ts`` in milliseconds (no second unit exists).
-    """
-    if n_messages < 0 or n_shops < 1:
-        raise ValueError("n_messages must be >= 0 and n_shops >= 1")
-    window = _window(as_of)
-    world = _scale_world(np.random.default_rng([seed, 0]), n_shops)
-    cat = _catalogue()
-    weights = _day_weights(
-        np.random.default_rng([seed, 1]), as_of - timedelta(WINDOW_DAYS), WINDOW_DAYS
-    )
-    rows_per_buyer = _pilot_rows_per_buyer(world, cat, window, weights, seed)
-    allocator = _BuyerAllocator(world.weight, n_messages, rows_per_buyer)
-
-    written, generated_rows, generated_buyers, chunk_no = 0, 0, 0, 0
-    with pq.ParquetWriter(Path(path), MESSAGE_SCHEMA) as writer:
-        while written < n_messages:
-            n_buyers = max(1, min(round(chunk_rows / rows_per_buyer), n_messages - written))
-            shop, local = allocator.take(n_buyers, written)
-            rng = np.random.default_rng([seed, 2, chunk_no])
-            table = _scale_chunk(rng, world, cat, shop, local, window, weights, written + 1)
-            if table.num_rows == 0:
-                break  # cannot happen with sane inputs; guards against an endless loop
-            generated_rows += table.num_rows
-            generated_buyers += n_buyers
-            table = _cut_at_buyer(table, n_messages - written)
-            writer.write_table(table)
-            written += table.num_rows
-            chunk_no += 1
-            # Self-correcting estimate keeps later shops sized right.
-            rows_per_buyer = max(generated_rows / generated_buyers, 1.0)
-            allocator.rows_per_buyer = rows_per_buyer
-            if progress is not None:
-                progress(written)
-    return written
-
-
-def _pilot_rows_per_buyer(
-    world: _ScaleWorld,
-    cat: _Catalogue,
-    window: tuple[int, int],
-    weights: np.ndarray,
-    seed: int,
-) -> float:
-    """Estimate rows per buyer with a small simulation over weight-sampled shops."""
-    rng = np.random.default_rng([seed, 3])
-    n = 4000
-    shop = np.sort(rng.choice(len(world.weight), size=n, p=world.weight / world.weight.sum()))
-    plan = _plan_consults(rng, shop, np.arange(n), world.staff, window[0], weights)
-    msgs, _ = _simulate(rng, plan, world.staff, cat)
-    return max(len(_inside(msgs, window)) / n, 1.0)
+        return write_messages_at_scale
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
