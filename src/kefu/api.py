@@ -23,6 +23,7 @@ import pyarrow as pa
 from kefu.engine.duckdb import DuckDBEngine
 from kefu.io.discover import discover_inputs
 from kefu.io.load import LoadReport, load_inputs
+from kefu.io.partitions import partitioned_as_of, prune_messages
 from kefu.io.readers import InputError
 from kefu.metrics.assessment import Assessment
 from kefu.metrics.params import Params
@@ -174,6 +175,7 @@ def assess(
     memory_limit: str | None = None,
     on_file: Callable[[str, str], None] | None = None,
     on_step: Callable[[str], None] | None = None,
+    windows: int = 1,
 ) -> Result:
     """Assess the shops in ``inputs`` by ``profile``'s rules over the 30 days before ``as_of``.
 
@@ -185,13 +187,21 @@ def assess(
     ``on_file(table, path)`` and ``on_step(relation)`` report progress. Every option is
     checked before any file is read. An input without one usable message or rating row
     gives empty figures: ``check_accepted(result.load)`` turns that into an error.
+
+    A day-partitioned dataset (``messages/day=2024-03-01/…``) is read only for the days the
+    assessment needs (``Params.message_days``; ``windows=2`` keeps the window before it too,
+    for ``Result.window_figures``); without ``as_of`` its date comes from the partition
+    names (``kefu.io.partitions.partitioned_as_of``). The load notes say what was read.
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     day = as_date(as_of)
     limit = resolve_memory_limit(memory_limit) if engine is None else None
     files = inputs if isinstance(inputs, dict) else discover_inputs(inputs)
     eng = engine or DuckDBEngine(memory_limit=limit)
+    day = day or partitioned_as_of(files)
+    files, pruned = prune_messages(files, prof, day, windows) if day else (files, [])
     report = load_inputs(eng, files, str(prof["timezone"]), header_map, on_file, sender_map)
+    report.notes[:0] = pruned
     day = day or default_as_of(eng)
     params = Params(prof, day)
     assessment = Assessment(eng, params, on_step)

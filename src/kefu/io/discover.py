@@ -3,7 +3,8 @@
 A file belongs to a table when its name starts with the table's name or one of its
 Chinese names (``messages-2024-01.csv``, ``聊天记录.xlsx``, ``评价.csv``). A folder is
 searched one level deep, and a sub-folder named like a table holds that table's parts
-(``messages/part-0.parquet``).
+(``messages/part-0.parquet``), also in Hive partition folders
+(``messages/day=2024-03-01/part-0.parquet``; see ``kefu.io.partitions``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,15 @@ def _entries(folder: Path) -> list[Path]:
 
 
 def _files_in(folder: Path) -> list[Path]:
-    return [p for p in _entries(folder) if p.is_file() and p.suffix.lower() in SUFFIXES]
+    """A table folder's files, and those of its Hive partitions (``day=2024-03-01/``, any
+    depth), in name order: an ISO day partition sorts by time."""
+    found = []
+    for p in _entries(folder):
+        if p.is_file() and p.suffix.lower() in SUFFIXES:
+            found.append(p)
+        elif p.is_dir() and "=" in p.name:
+            found += _files_in(p)
+    return found
 
 
 def discover_inputs(paths: str | Path | Iterable[str | Path]) -> dict[str, list[Path]]:

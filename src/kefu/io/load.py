@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from kefu.engine.duckdb import DuckDBEngine
 from kefu.io.headers import map_headers, normalise
+from kefu.io.partitions import FILE_NO, read_parquet_files, same_schema_runs
 from kefu.io.readers import ROW_PROBLEM, InputError, read_raw
 from kefu.io.schema import (
     ACCOUNT_COLUMNS,
@@ -307,23 +308,39 @@ class _Staged:
     raw_value: str  # SQL over raw alias ``r``: the raw value of the field named in _field
     file_no: int
     heavy: dict[str, str]  # heavy column → SQL over the raw relation (no checks)
+    files: int = 1  # files read as one source: file_no, file_no + 1, … (``FILE_NO``)
+
+    def file_of(self, alias: str) -> str:
+        """SQL: the file number of a row of the raw relation ``alias``."""
+        return f"{alias}.{FILE_NO}" if self.files > 1 else str(self.file_no)
+
+    def record(self, alias: str) -> str:
+        """SQL: a raw row as JSON text (the quarantine's record), without ``FILE_NO``."""
+        record = f"to_json({alias})"
+        if self.files > 1:
+            record = f"""json_merge_patch({record}, '{{"{FILE_NO}": null}}')"""
+        return f"CAST({record} AS VARCHAR)"
 
 
 def _stage_file(
     engine: DuckDBEngine,
     table: str,
-    path: Path,
+    paths: list[Path],
     file_no: int,
     tz: str,
     user_map: dict[str, str] | None,
     sender_map: dict[str, str] | None = None,
     notes: list[str] | None = None,
 ) -> _Staged | None:
-    """Stage one file as a view (no copy): values are parsed where the rows are read."""
-    raw_name = f"raw_{table}_{file_no}"
-    if _blank_text(path):
+    """Stage one file, or Parquet files of one schema read as one source (numbered from
+    ``file_no``), as a view (no copy): values are parsed where the rows are read."""
+    raw_name, path = f"raw_{table}_{file_no}", paths[0]
+    if len(paths) == 1 and _blank_text(path):
         return None  # an empty text file holds no rows (and no header to check)
-    headers = read_raw(engine, path, raw_name, notes)
+    if len(paths) == 1:
+        headers = read_raw(engine, path, raw_name, notes)
+    else:
+        headers = read_parquet_files(engine, paths, raw_name, file_no)
     found = map_headers(table, headers, user_map)
     missing = [c.name for c in TABLES[table] if c.required and c.name not in found]
     if missing:
@@ -332,7 +349,8 @@ def _stage_file(
             f"(headers: {', '.join(headers)}; see docs/schema.md or pass --map)"
         )
     types = dict(engine.columns(raw_name))
-    inner, outer, problems, raw_values = ["row_no"], [], [], []
+    multi = len(paths) > 1
+    inner, outer, problems, raw_values = ["row_no", *([FILE_NO] if multi else [])], [], [], []
     trims: list[str] = []  # each column's trimmed text, computed once per row
     heavy: dict[str, str] = {}
     for col in TABLES[table]:
@@ -364,14 +382,14 @@ def _stage_file(
     view = f"stage_{table}_{file_no}"
     engine.view(
         view,
-        f"""SELECT {", ".join(outer)}, {file_no} AS file_no, row_no,
+        f"""SELECT {", ".join(outer)}, {FILE_NO if multi else file_no} AS file_no, row_no,
                {f"CASE {field_sql} END" if problems else "CAST(NULL AS VARCHAR)"} AS _field,
                {f"CASE {reason_sql} END" if problems else "CAST(NULL AS VARCHAR)"} AS _reason
             FROM (SELECT {", ".join(inner)}
                   FROM (SELECT *, {", ".join(trims)} FROM {raw_name}) AS t) AS v""",
     )
     raw_value = f"CASE s._field {' '.join(raw_values)} END" if raw_values else "NULL"
-    return _Staged(view, raw_name, raw_value, file_no, heavy)
+    return _Staged(view, raw_name, raw_value, file_no, heavy, len(paths))
 
 
 #: Canonical columns two copies of one ``msg_id`` are compared on (the text included); not
@@ -445,7 +463,7 @@ def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: Tabl
     if table == "messages":
         # Read straight from the inputs, unchecked: joined to accepted rows by file and row.
         texts = [
-            f"SELECT {st.file_no} AS file_no, row_no, "
+            f"SELECT {st.file_of(st.raw)} AS file_no, row_no, "
             f"CAST({st.heavy.get('text', 'NULL')} AS VARCHAR) AS text FROM {st.raw}"
             for st in staged
         ]
@@ -474,8 +492,9 @@ def _quarantine_rows(
 
     invalid = [
         f"""SELECT s.file_no, s.row_no, 'invalid' AS kind, s._field AS field, s._reason AS reason,
-                   {st.raw_value} AS value, CAST(to_json(r) AS VARCHAR) AS record
-            FROM {st.view} AS s JOIN {st.raw} AS r ON r.row_no = s.row_no
+                   {st.raw_value} AS value, {st.record("r")} AS record
+            FROM {st.view} AS s JOIN {st.raw} AS r
+              ON r.row_no = s.row_no AND {st.file_of("r")} = s.file_no
             WHERE s._field IS NOT NULL"""
         for st in staged
     ]
@@ -488,9 +507,10 @@ def _quarantine_rows(
                                  || {name_of("d.first_file")}
                                  || ' with different ' || d.differs || ': the first copy is kept'
                        END,
-                       d.msg_id, CAST(to_json(r) AS VARCHAR)
-                FROM dups_{table} AS d JOIN {st.raw} AS r ON r.row_no = d.row_no
-                WHERE d.file_no = {st.file_no}"""
+                       d.msg_id, {st.record("r")}
+                FROM dups_{table} AS d JOIN {st.raw} AS r
+                  ON r.row_no = d.row_no AND {st.file_of("r")} = d.file_no
+                WHERE d.file_no BETWEEN {st.file_no} AND {st.file_no + st.files - 1}"""
             for st in staged
         ]
     return engine.query(f"""
@@ -523,13 +543,12 @@ def load_inputs(
         files = [str(f) for f in inputs.get(table, [])]
         count = TableCount(table, files=files)
         counts[table] = count
-        staged = []
-        for file_no, path in enumerate(files):
+        staged, file_no = [], 0
+        for run in same_schema_runs([Path(f) for f in files]):  # a year of days: one source
             if on_file:
-                on_file(table, path)
-            one = _stage_file(
-                engine, table, Path(path), file_no, timezone, user_map, sender_map, notes
-            )
+                on_file(table, str(run[0]) + (f" (+{len(run) - 1} files)" if len(run) > 1 else ""))
+            one = _stage_file(engine, table, run, file_no, timezone, user_map, sender_map, notes)
+            file_no += len(run)
             if one is not None:
                 staged.append(one)
         _finish(engine, table, staged, count)

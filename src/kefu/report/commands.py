@@ -105,7 +105,9 @@ def report_cmd(
         check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
         check_out_folder(out, "--out")
         mapping, senders = parse_header_map(header_map), parse_sender_map(sender_values)
-        result = run_assessment(paths, profile, as_of, mapping, memory_limit, senders)
+        result = run_assessment(
+            paths, profile, as_of, mapping, memory_limit, senders, windows=2 if compare else 1
+        )
         result = assessed(result, lang)
         shops = select_shops(result, shop, max_shops)
         previous = None
