@@ -65,6 +65,18 @@ def _flat_view(root: Path) -> Path:
     return view
 
 
+def generator_version() -> str:
+    """A hash of the generator's source: a cached dataset of another version is not reused."""
+    import hashlib
+
+    import kefu.demo
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(kefu.demo.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def dataset(size: int, shops: int, seed: int, as_of: str, console: Any) -> Dataset:
     """The cached dataset of ``size`` messages; generated with a progress bar if missing."""
     import json
@@ -73,9 +85,13 @@ def dataset(size: int, shops: int, seed: int, as_of: str, console: Any) -> Datas
 
     from kefu.demo.scale import write_dataset
 
-    root = DATA_DIR / f"dataset-n{size}-shops{shops}-seed{seed}-asof{as_of}"
+    name = f"dataset-n{size}-shops{shops}-seed{seed}-asof{as_of}-gen{generator_version()}"
+    root = DATA_DIR / name
     counts_file = root / "counts.json"
     if not counts_file.exists():
+        stem = name.rsplit("-gen", 1)[0]
+        for stale in DATA_DIR.glob(f"{stem}-gen*"):  # another generator's data, and its view
+            shutil.rmtree(stale, ignore_errors=True)
         partial = root.parent / f"{root.name}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
