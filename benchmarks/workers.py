@@ -85,33 +85,47 @@ def worker_duckdb(args: argparse.Namespace) -> dict[str, Any]:
 
 #: Engine methods the profiler times (those the engine has); calls nested in another are
 #: part of the outer one.
-TIMED_METHODS = ("materialize", "view", "drop", "register", "execute", "query", "scalar", "columns")
+TIMED_METHODS = (
+    "materialize", "view", "drop", "register", "execute", "query", "scalar", "columns",
+    "namespace", "drop_namespace",
+)  # fmt: skip
 
 #: A file number in a table name (``raw_messages_0``): steps are summed over files.
 NUMBERED = re.compile(r"_\d+\b")
+#: An assessment's namespace before a relation's name (``kefu_a1.rounds``).
+NAMESPACE = re.compile(r"\bkefu_a\d+\.")
+#: The first table a query reads, which names it in the profile.
+FIRST_TABLE = re.compile(r"\bFROM\s+([A-Za-z_][\w.]*)", re.IGNORECASE)
 
 
-def timed_engine_class(base: type, events: list[dict[str, Any]], level_names: list[str]) -> type:
+def _name(value: object) -> str:
+    return NUMBERED.sub("", NAMESPACE.sub("", str(value)))
+
+
+def _query_label(sql: object) -> str:
+    found = FIRST_TABLE.search(str(sql))
+    return f"query over {_name(found.group(1))}" if found else "query"
+
+
+def timed_engine_class(base: type, events: list[dict[str, Any]]) -> type:
     """A subclass of ``base`` recording (phase, step, seconds, peak RSS) for every call.
 
     ``phase`` is set by ``on_step`` to the audit relation being built; once that relation is
     created, the phase becomes ``figures`` (the level queries that follow).
     """
 
-    def label(engine: Any, method: str, args: tuple[Any, ...]) -> str:
+    def label(method: str, args: tuple[Any, ...]) -> str:
         if method in ("materialize", "view", "drop", "register"):
-            return method + " " + NUMBERED.sub("", str(args[0]))
+            return method + " " + _name(args[0])
         if method == "execute":
-            return NUMBERED.sub("", " ".join(str(args[0]).split()[:3]))
+            return _name(" ".join(str(args[0]).split()[:3]))
         if method == "scalar":
             return "counts (scalar queries)"
         if method == "columns":
             return "describe columns"
-        if engine.phase != "figures":
-            return "query"
-        engine.figure_no += 1
-        no = engine.figure_no - 1
-        return f"level {level_names[no]}" if no < len(level_names) else f"query {no}"
+        if method == "query" and args:
+            return _query_label(args[0])
+        return method
 
     def wrap(method: str) -> Callable[..., Any]:
         inner = getattr(base, method)
@@ -119,7 +133,7 @@ def timed_engine_class(base: type, events: list[dict[str, Any]], level_names: li
         def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
             if self.depth:
                 return inner(self, *args, **kwargs)
-            step = label(self, method, args)
+            step = label(method, args)
             phase = self.phase
             self.depth += 1
             start = time.perf_counter()
@@ -131,14 +145,23 @@ def timed_engine_class(base: type, events: list[dict[str, Any]], level_names: li
                 events.append(
                     {"phase": phase, "label": step, "s": seconds, "peak_rss": peak_rss_self()}
                 )
-                if method in ("materialize", "view") and args and args[0] == self.phase:
+                built = args and _name(args[0]).rsplit(".", 1)[-1] == self.phase
+                if method in ("materialize", "view") and built:
                     self.phase = "figures"
 
         return timed
 
-    attrs: dict[str, Any] = {"phase": "load", "figure_no": 0, "depth": 0}
+    attrs: dict[str, Any] = {"phase": "load", "depth": 0}
     attrs |= {m: wrap(m) for m in TIMED_METHODS if hasattr(base, m)}
     return type("TimedEngine", (base,), attrs)
+
+
+def name_levels(events: list[dict[str, Any]], level_names: list[str]) -> None:
+    """Label the figure queries by level when there is one query per level, in order."""
+    queries = [e for e in events if e["phase"] == "figures" and e["label"].startswith("query")]
+    if len(queries) == len(level_names):
+        for event, level in zip(queries, level_names, strict=True):
+            event["label"] = f"level {level}"
 
 
 def _output_event(label: str, start: float) -> dict[str, Any]:
@@ -168,7 +191,7 @@ def worker_api(args: argparse.Namespace) -> dict[str, Any]:
     import_s = time.perf_counter() - t0
 
     events: list[dict[str, Any]] = []
-    engine_class = timed_engine_class(DuckDBEngine, events, level_names)
+    engine_class = timed_engine_class(DuckDBEngine, events)
     kwargs: dict[str, Any] = {}
     if args.memory_limit:
         kwargs["memory_limit"] = args.memory_limit
@@ -180,6 +203,7 @@ def worker_api(args: argparse.Namespace) -> dict[str, Any]:
     t_assess = time.perf_counter()
     result = kefu.assess(Path(args.path), "taobao", args.as_of, engine=engine, on_step=on_step)
     assess_s = time.perf_counter() - t_assess
+    name_levels(events, level_names)
 
     # What the CLI does after assessing: scorecards to the console, then the exports.
     engine.phase = "output"
