@@ -23,7 +23,7 @@ def loaded(tmp_path, rows, **kw) -> kefu.Result:
 
 
 def messages(result: kefu.Result) -> list[dict]:
-    return result.assessment.engine.query(
+    return result.assessment.query(
         "SELECT shop_id, buyer_id, agent_id, sender, ts FROM messages ORDER BY file_no, row_no"
     ).to_pylist()
 

@@ -233,7 +233,7 @@ def test_bare_carriage_returns_stay_in_the_tweet(twcs):
 
 def brand_table(result: kefu.Result) -> list[str]:
     """The per-brand rows of docs/real-data.md (brands with at least 20 rounds)."""
-    waits = result.assessment.engine.query(
+    waits = result.assessment.query(
         "SELECT shop_id, median(wait_s) AS m FROM rounds "
         "WHERE counted AND answer_ts IS NOT NULL GROUP BY shop_id"
     ).to_pylist()

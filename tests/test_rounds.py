@@ -167,7 +167,7 @@ class TestTime:
     def test_t2_window_edges(self, run):
         """T2: a round belongs to [as_of - 30 days, as_of) when it starts there (decided)."""
         r = run([msg("a", "buyer", "2023-12-09T09:00:00"), msg("b", "buyer", "2023-12-08T23:59:59"),
-                 msg("c", "buyer", "2024-01-07T23:59:59"), msg("d", "buyer", "2024-01-08T09:00:00")])  # fmt: skip
+                 msg("c", "buyer", "2024-01-07T23:59:59"), msg("d", "buyer", "2024-01-08T00:00:00")])  # fmt: skip
         assert shop_row(r)["rounds"] == 2
         outcomes = {x["buyer_id"]: x["outcome"] for x in rounds_of(r)}
         assert outcomes["b"] == outcomes["d"] == "outside_window"

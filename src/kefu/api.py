@@ -50,13 +50,14 @@ class Result:
     def window_figures(self, as_of: dt.date) -> dict[str, pa.Table]:
         """The figures of another window (e.g. the previous 30 days) from the same loaded data.
 
-        The audit relations are rebuilt for that window and then rebuilt for this one, so
-        ``self.assessment`` stays valid; it costs two assessments on the loaded tables.
+        The other window's audit relations are built beside this one's (each assessment has
+        its own namespace) and dropped once its figures are read.
         """
-        engine = self.assessment.engine
-        other = Assessment(engine, Params(self.profile, as_of)).all_figures()
-        self.assessment = Assessment(engine, self.params)
-        return other
+        other = Assessment(self.assessment.engine, Params(self.profile, as_of))
+        try:
+            return other.all_figures()
+        finally:
+            other.close()
 
 
 #: Output languages of every text kefu writes.

@@ -27,6 +27,7 @@ class DuckDBEngine:
     """
 
     name = "duckdb"
+    dialect = "duckdb"
 
     def __init__(
         self,
@@ -49,13 +50,27 @@ class DuckDBEngine:
         # Fetch to the end: DuckDB 2 refuses new work while a result is left unread.
         self.con.execute(sql, params or []).fetchall()
 
+    def namespace(self, name: str) -> None:
+        """A schema for one assessment's relations (``name.rounds``), empty if it existed."""
+        self.con.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        self.con.execute(f"CREATE SCHEMA {name}")
+
+    def drop_namespace(self, name: str) -> None:
+        self.con.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+    @staticmethod
+    def _temp(name: str) -> str:
+        # The session's own tables are temporary; an assessment's live in its schema (the
+        # database is in memory either way, spilling past the memory limit).
+        return "" if "." in name else "TEMP "
+
     def materialize(self, name: str, sql: str) -> None:
         """Compute ``sql`` once and keep it as table ``name`` for the queries that follow."""
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        self.con.execute(f"CREATE OR REPLACE {self._temp(name)}TABLE {name} AS {sql}")
 
     def view(self, name: str, sql: str) -> None:
         """Name ``sql`` as a view: recomputed by each query that reads it."""
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        self.con.execute(f"CREATE OR REPLACE {self._temp(name)}VIEW {name} AS {sql}")
 
     def drop(self, name: str) -> None:
         """Drop table or view ``name`` if it exists."""

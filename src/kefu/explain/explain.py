@@ -131,7 +131,7 @@ def _check_scope(result: Result, shop_id: str, agent_id: str | None, day: dt.dat
             f"SELECT agent_id FROM {relation} WHERE shop_id = {sql_str(shop_id)}"
             for relation, _, _ in KINDS.values()
         )
-        found = result.assessment.engine.query(
+        found = result.assessment.query(
             f"SELECT DISTINCT agent_id FROM ({union}) WHERE agent_id IS NOT NULL ORDER BY 1"
         )
         agents = [str(a) for a in found["agent_id"].to_pylist()]
@@ -172,7 +172,7 @@ def explain(
     if day is not None:
         day_col = "start_ts" if kind == "rounds" else "ts"
         where.append(f"CAST({day_col} AS DATE) = DATE {sql_str(str(day))}")
-    rows = result.assessment.engine.query(
+    rows = result.assessment.query(
         f"SELECT {columns} FROM {relation} WHERE {' AND '.join(where)} ORDER BY {order}"
     )
     return Explanation(kind, _with_reasons(rows, kind, result, lang))

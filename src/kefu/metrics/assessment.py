@@ -1,65 +1,107 @@
 """Run the definitions on an engine: the audit relations, then the figures per level.
 
 The audit relations are the ones explain shows — ``rounds``, ``rating_audit``,
-``refusal_audit`` — so every figure is a sum over rows a user can read.
+``refusal_audit`` — so every figure is a sum over rows a user can read. An assessment's
+relations live under its own namespace (``a1.rounds``), so two assessments — this window
+and the previous one, two web requests — coexist in one session.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Protocol
 
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
-from kefu.metrics.efficiency import agent_days
-from kefu.metrics.figures import LEVELS, level_figures
+from kefu.metrics.figures import LEVELS, level_query
 from kefu.metrics.params import Params
-from kefu.metrics.refusal import refusal_audit, refusal_prompts
-from kefu.metrics.rounds import rounds, stream_events
-from kefu.metrics.satisfaction import rating_audit
+from kefu.metrics.relations import INPUTS, RELATIONS
+from kefu.metrics.templates import DIALECT, parsed_tree, qualify, render
 
 
 class Engine(Protocol):
     """What an engine offers the definitions (DuckDB here; Spark on a cluster)."""
 
+    dialect: str
+
+    def namespace(self, name: str) -> None: ...
+
+    def drop_namespace(self, name: str) -> None: ...
+
     def materialize(self, name: str, sql: str) -> None: ...
+
+    def view(self, name: str, sql: str) -> None: ...
 
     def query(self, sql: str) -> pa.Table: ...
 
 
-#: The audit relations in the order they are built; each may read the ones before it.
-RELATIONS: tuple[tuple[str, Callable[[Params], str]], ...] = (
-    ("stream_events", stream_events),
-    ("rounds", rounds),
-    ("rating_audit", rating_audit),
-    ("refusal_prompts", refusal_prompts),
-    ("refusal_audit", refusal_audit),
-    ("agent_days", agent_days),
-)
+_numbers = itertools.count(1)
 
 
 class Assessment:
-    """The audit relations of one assessment, built on ``engine`` from its loaded tables."""
+    """The audit relations of one assessment, built on ``engine`` from its loaded tables.
+
+    ``tables`` maps an input table to the name it has in the session (default: its own).
+    """
 
     def __init__(
-        self, engine: Engine, params: Params, on_step: Callable[[str], None] | None = None
+        self,
+        engine: Engine,
+        params: Params,
+        on_step: Callable[[str], None] | None = None,
+        *,
+        tables: dict[str, str] | None = None,
     ) -> None:
         self.engine = engine
         self.params = params
-        for name, definition in RELATIONS:
+        self.namespace = f"kefu_a{next(_numbers)}"
+        engine.namespace(self.namespace)
+        self.names = {t: t for t in INPUTS} | (tables or {})
+        values = params.values()
+        for relation in RELATIONS:
             if on_step:
-                on_step(name)
-            engine.materialize(name, definition(params))
+                on_step(relation.name)
+            tree = render(relation.template_for(params), values, self.names)
+            qualified = self.table(relation.name)
+            if relation.kept_as(params) == "view":
+                engine.view(qualified, self.sql(tree))
+            else:
+                engine.materialize(qualified, self.sql(tree))
+            self.names[relation.name] = qualified
+
+    def close(self) -> None:
+        """Drop this assessment's relations (its figures, once read, stay valid)."""
+        self.engine.drop_namespace(self.namespace)
+
+    def table(self, relation: str) -> str:
+        """The session name of one of this assessment's relations: ``kefu_a1.rounds``."""
+        return f"{self.namespace}.{relation}"
+
+    def sql(self, tree: exp.Expression) -> str:
+        return tree.sql(dialect=self.engine.dialect)
+
+    def query(self, sql: str) -> pa.Table:
+        """Run ``sql`` (DuckDB dialect) over this assessment's relations and input tables.
+
+        ``FROM rounds`` reads this assessment's rounds, whichever others the session holds.
+        """
+        tree = parsed_tree(sqlglot.parse_one(sql, read=DIALECT))
+        return self.engine.query(self.sql(qualify(tree, self.names)))
 
     def figures(self, level: str) -> pa.Table:
         """All figures of ``level`` (shop, agent, group, day or hour)."""
         if level == "agent_day":
-            return self.engine.query("SELECT * FROM agent_days ORDER BY shop_id, agent_id, day")
-        return self.engine.query(level_figures(level, self.params))
+            return self.engine.query(
+                f"SELECT * FROM {self.table('agent_days')} ORDER BY shop_id, agent_id, day"
+            )
+        return self.engine.query(self.sql(level_query(level, self.params, self.names)))
 
     def all_figures(self) -> dict[str, pa.Table]:
         return {level: self.figures(level) for level in (*LEVELS, "agent_day")}
 
     def relation(self, name: str, where: str = "TRUE", order: str = "1") -> pa.Table:
         """Rows of an audit relation (``rounds``, ``rating_audit``, ``refusal_audit``)."""
-        return self.engine.query(f"SELECT * FROM {name} WHERE {where} ORDER BY {order}")
+        return self.query(f"SELECT * FROM {name} WHERE {where} ORDER BY {order}")

@@ -1,20 +1,25 @@
 """Figures per level, with their lines and qualified / not qualified / not assessed.
 
 A level is a grouping of the audit relations (``rounds``, ``rating_audit``,
-``refusal_audit``): shop, agent, agent group, day, hour of day. The figures themselves come
-from ``round_figures``, ``rating_figures`` and ``refusal_figures``; this module only groups
-them, sets them beside the profile's lines (R7, P5, S6, F2) and, for the shop, adds the
-composite score (C1, C2) and gold-medal eligibility (C3).
+``refusal_audit``): shop, agent, agent group, day, hour of day. What each figure
+aggregates, its line and when it is assessed all come from the registry
+(``kefu.metrics.registry``); this module turns them into one query per level, sets the
+figures beside the profile's lines (R7, P5, S6, F2) and, for the shop, adds the composite
+score (C1, C2) and gold-medal eligibility (C3) from ``sql/shop_experience.sql``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kefu.metrics.params import Params, sql_num, sql_str
-from kefu.metrics.refusal import refusal_figures
-from kefu.metrics.rounds import round_figures
-from kefu.metrics.satisfaction import rating_figures
+import sqlglot
+from sqlglot import exp
+
+from kefu.metrics import lines, registry
+from kefu.metrics.params import Params
+from kefu.metrics.registry import Figure
+from kefu.metrics.templates import DIALECT, literal, parsed_tree, qualify, render
 
 
 @dataclass(frozen=True)
@@ -50,166 +55,118 @@ ONE_SHOP = (
     "SELECT shop_id, MIN(industry) AS industry, MIN(tier) AS tier FROM shops GROUP BY shop_id"
 )
 
-ROUND_COLUMNS = (
-    "rounds", "rounds_responded", "response_rate",
-    "first_response_s", "first_response_median_s", "first_response_p90_s",
-    "first_response_consultations",
-    "response_s", "response_median_s", "response_p90_s", "response_time_rounds",
-)  # fmt: skip
-RATING_COLUMNS = (
-    "ratings", "ratings_satisfied", "ratings_dissatisfied",
-    "satisfaction_rate", "satisfaction_assessed",
-)  # fmt: skip
-REFUSAL_COLUMNS = ("refusal_prompts", "refusals", "refusal_rate")
-COUNT_COLUMNS = {
-    "rounds", "rounds_responded", "first_response_consultations", "response_time_rounds",
-    "ratings", "ratings_satisfied", "ratings_dissatisfied", "refusal_prompts", "refusals",
-}  # fmt: skip
+
+def _flagged(flag: str) -> str:
+    return f"COUNT(CASE WHEN {flag} THEN 1 END)"
 
 
-def _part(level: Level, relation: str, figures: str) -> str:
+def aggregate(figure: Figure, p: Params) -> str:
+    """SQL of one figure over a group of its relation's rows, from its registry entry.
+
+    >>> aggregate(registry.FIGURES["response_rate"], params)  # doctest: +SKIP
+    'CAST(COUNT(CASE WHEN responded THEN 1 END) AS DOUBLE) / NULLIF(COUNT(...), 0)'
+    """
+    match figure.kind:
+        case "count":
+            return _flagged(str(figure.of))
+        case "ratio":
+            of, over = _flagged(str(figure.of)), _flagged(str(figure.over))
+            return f"CAST({of} AS DOUBLE) / NULLIF({over}, 0)"
+        case "mean":
+            return f"AVG(CASE WHEN {figure.of} THEN {figure.value} END)"
+        case "quantile":
+            return f"quantile_cont(CASE WHEN {figure.of} THEN {figure.value} END, {figure.q})"
+        case "at_least":
+            threshold = literal(p[str(figure.threshold)]).sql(DIALECT)  # type: ignore[arg-type]
+            return f"({_flagged(str(figure.of))} >= {threshold})"
+    raise ValueError(f"{figure.name}: a {figure.kind} figure is not aggregated per level")
+
+
+def _merged_value(figure: Figure) -> str:
+    """A figure's value once its relation's part is merged with the others (zero if absent)."""
+    value = f"MAX({figure.name})"
+    if figure.kind == "count":
+        return f"COALESCE({value}, 0)"
+    if figure.kind == "at_least":
+        return f"COALESCE({value}, FALSE)"
+    return value
+
+
+def _part(level: Level, relation: str, p: Params) -> str:
+    """One relation's figures grouped by the level's keys; the others' columns NULL."""
     agents_join = (
         f"LEFT JOIN ({ONE_AGENT}) AS g ON g.shop_id = x.shop_id AND g.agent_id = x.agent_id"
         if level.joins_agents
         else ""
     )
-    keys = ", ".join(f"{e} AS {k}" for e, k in zip(level.key_exprs, level.keys, strict=True))
+    keys = [f"{e} AS {k}" for e, k in zip(level.key_exprs, level.keys, strict=True)]
+    cols = [
+        f"{aggregate(f, p)} AS {f.name}" if f.relation == relation else f"NULL AS {f.name}"
+        for f in registry.aggregated()
+    ]
     return f"""
-      SELECT {keys}, {figures}
+      SELECT {", ".join(keys + cols)}
       FROM {relation} AS x {agents_join}
       WHERE {"x.in_window" if level.window_keys else "TRUE"}
       GROUP BY {", ".join(level.key_exprs)}
     """
 
 
-def _padded(part: str, own: tuple[str, ...], keys: tuple[str, ...]) -> str:
-    every = ROUND_COLUMNS + RATING_COLUMNS + REFUSAL_COLUMNS
-    cols = [*keys] + [c if c in own else f"NULL AS {c}" for c in every]
-    return f"SELECT {', '.join(cols)} FROM ({part}) AS part"
-
-
 def _merged(level: Level, p: Params) -> str:
-    parts = [
-        _padded(_part(level, "rounds", round_figures()), ROUND_COLUMNS, level.keys),
-        _padded(_part(level, "rating_audit", rating_figures(p)), RATING_COLUMNS, level.keys),
-        _padded(_part(level, "refusal_audit", refusal_figures()), REFUSAL_COLUMNS, level.keys),
-    ]
+    parts = [_part(level, relation, p) for relation in registry.AUDIT_RELATIONS]
     if level.name == "shop":  # every shop in the inputs is assessed, even with no rounds
-        shops = "SELECT shop_id FROM shops UNION SELECT shop_id FROM messages"
-        parts.append(_padded(f"{shops} UNION SELECT shop_id FROM ratings", (), level.keys))
+        nulls = ", ".join(f"NULL AS {f.name}" for f in registry.aggregated())
+        shops = "SELECT shop_id FROM shops UNION SELECT shop_id FROM messages UNION "
+        parts.append(f"SELECT shop_id, {nulls} FROM ({shops} SELECT shop_id FROM ratings) AS k")
     keys = ", ".join(level.keys)
-    cols = []
-    for col in ROUND_COLUMNS + RATING_COLUMNS + REFUSAL_COLUMNS:
-        agg = f"MAX({col})"
-        if col in COUNT_COLUMNS:
-            agg = f"COALESCE({agg}, 0)"
-        elif col == "satisfaction_assessed":
-            agg = f"COALESCE({agg}, FALSE)"
-        cols.append(f"{agg} AS {col}")
-    union = " UNION ALL ".join(parts)
-    return f"SELECT {keys}, {', '.join(cols)} FROM ({union}) AS u GROUP BY {keys}"
+    cols = ", ".join(f"{_merged_value(f)} AS {f.name}" for f in registry.aggregated())
+    return f"SELECT {keys}, {cols} FROM ({' UNION ALL '.join(parts)}) AS u GROUP BY {keys}"
 
 
-def _first_response_line(p: Params) -> str:
-    """P5: 20 s, or 10 s for a gold-tier shop and 15 s for silver."""
-    return (
-        f"CASE s.tier WHEN 'gold' THEN {p['first_response_max_s_gold']} "
-        f"WHEN 'silver' THEN {p['first_response_max_s_silver']} "
-        f"ELSE {p['first_response_max_s']} END"
+def _assessed(figure: Figure) -> str:
+    """When ``figure`` is judged at all: its ``assessed`` figure is positive (or true)."""
+    basis = registry.FIGURES[str(figure.assessed)]
+    return basis.name if basis.kind == "at_least" else f"{basis.name} > 0"
+
+
+def _judged(figure: Figure, p: Params) -> str:
+    """The figure's line and status columns (R7, P5, S6, F2)."""
+    line = lines.line(str(figure.line), p).sql(DIALECT)
+    meets = ">=" if figure.better == "higher" else "<="
+    status = (
+        f"CASE WHEN NOT ({_assessed(figure)}) THEN 'not_assessed' "
+        f"WHEN {figure.name} {meets} {line} THEN 'qualified' ELSE 'not_qualified' END"
     )
+    return f"{line} AS {figure.name}_line, {status} AS {figure.name}_status"
 
 
-def _response_line(p: Params) -> str:
-    """P5: 30 s in general; by industry (30 s apparel, 60 s the others) when it is known."""
-    by_industry = p["industry_response_max_s"]
-    assert isinstance(by_industry, dict)
-    whens = " ".join(f"WHEN s.industry = {sql_str(k)} THEN {v}" for k, v in by_industry.items())
-    return (
-        f"CASE WHEN s.industry IS NULL OR s.industry = '' THEN {p['response_time_max_s']} "
-        f"{whens} ELSE {p['industry_response_max_s_other']} END"
-    )
-
-
-def _status(value: str, ok: str, assessed: str) -> str:
-    return (
-        f"CASE WHEN NOT ({assessed}) THEN 'not_assessed' "
-        f"WHEN {ok} THEN 'qualified' ELSE 'not_qualified' END"
-    )
-
-
-def _score(rate: str, p: Params) -> str:
-    """C2: rate → score through the profile's table (assumed): the first row reached."""
-    table = p["experience_score_table"]
-    assert isinstance(table, list)
-    whens = " ".join(f"WHEN {rate} >= {sql_num(lo)} THEN {sql_num(float(s))}" for lo, s in table)
-    return f"CASE WHEN {rate} IS NULL THEN NULL {whens} ELSE CAST(0 AS DOUBLE) END"
-
-
-def _composite(p: Params) -> str:
-    """C1: weighted response and satisfaction scores; response alone when S6 fails. C3."""
-    w = float(p["experience_weight_response"])  # type: ignore[arg-type]
-    w_resp, w_sat = sql_num(w), sql_num(1 - w)
+def _lined(level: Level, p: Params) -> str:
+    judged = ", ".join(_judged(f, p) for f in registry.judged())
     return f"""
-      SELECT *,
-        CASE WHEN experience_response_score IS NULL THEN NULL
-             WHEN satisfaction_assessed THEN {w_resp} * experience_response_score
-                  + {w_sat} * experience_satisfaction_score
-             ELSE experience_response_score END AS experience_score
-      FROM (SELECT *, {_score("response_rate", p)} AS experience_response_score,
-                      {_score("satisfaction_rate", p)} AS experience_satisfaction_score
-            FROM lined) AS scored
-    """
-
-
-def _gold(p: Params) -> str:
-    return f"""
-      SELECT *,
-        COALESCE(experience_score >= {sql_num(p["gold_score_min"])}, FALSE) AS gold_score_ok,
-        (ratings >= {sql_num(p["gold_ratings_min"])}) AS gold_ratings_ok,
-        COALESCE(satisfaction_rate >= {sql_num(p["gold_satisfaction_min"])}, FALSE)
-          AS gold_satisfaction_ok
-      FROM composite
-    """
-
-
-def level_figures(level_name: str, p: Params) -> str:
-    """All figures of one level with their lines and statuses.
-
-    >>> sql = level_figures("shop", params)  # doctest: +SKIP
-    """
-    level = LEVELS[level_name]
-    rate_min, sat_min = sql_num(p["response_rate_min"]), sql_num(p["satisfaction_min"])
-    refusal_max = sql_num(p["refusal_rate_max"])
-    lined = f"""
-      SELECT f.*,
-        {rate_min} AS response_rate_line,
-        {_status("response_rate", f"response_rate >= {rate_min}", "rounds > 0")}
-          AS response_rate_status,
-        {_first_response_line(p)} AS first_response_s_line,
-        {
-        _status(
-            "first_response_s",
-            f"first_response_s <= {_first_response_line(p)}",
-            "first_response_s IS NOT NULL",
-        )
-    } AS first_response_s_status,
-        {_response_line(p)} AS response_s_line,
-        {_status("response_s", f"response_s <= {_response_line(p)}", "response_s IS NOT NULL")}
-          AS response_s_status,
-        {sat_min} AS satisfaction_rate_line,
-        {_status("satisfaction_rate", f"satisfaction_rate >= {sat_min}", "satisfaction_assessed")}
-          AS satisfaction_rate_status,
-        {refusal_max} AS refusal_rate_line,
-        {_status("refusal_rate", f"refusal_rate <= {refusal_max}", "refusal_prompts > 0")}
-          AS refusal_rate_status
+      SELECT f.*, {judged}
       FROM ({_merged(level, p)}) AS f
       LEFT JOIN ({ONE_SHOP}) AS s ON s.shop_id = f.shop_id
     """
-    if level_name != "shop":
-        return f"SELECT * FROM ({lined}) AS l ORDER BY {', '.join(level.keys)}"
-    return f"""
-      WITH lined AS ({lined}), composite AS ({_composite(p)}), gold AS ({_gold(p)})
-      SELECT *,
-        (gold_score_ok AND gold_ratings_ok AND gold_satisfaction_ok) AS gold_medal
-      FROM gold ORDER BY shop_id
+
+
+def level_query(level_name: str, p: Params, names: Mapping[str, str]) -> exp.Expression:
+    """All figures of one level with their lines and statuses, as a bound sqlglot tree.
+
+    ``names`` maps the relations and input tables read to one assessment's names.
     """
+    level = LEVELS[level_name]
+    lined = parsed_tree(sqlglot.parse_one(_lined(level, p), read=DIALECT))
+    if level_name != "shop":
+        subquery = exp.Subquery(this=lined, alias=exp.TableAlias(this=exp.to_identifier("l")))
+        tree = exp.select("*").from_(subquery).order_by(*level.keys)
+        return qualify(tree, names)
+    scores = {
+        "response_score": lines.score("response_rate", p),
+        "satisfaction_score": lines.score("satisfaction_rate", p),
+    }
+    shop = render("shop_experience", {**p.values(), **scores}, {})
+    assert isinstance(shop, exp.Select)
+    # shop_lines comes first: the template's own CTEs read it.
+    cte = exp.CTE(this=lined, alias=exp.TableAlias(this=exp.to_identifier("shop_lines")))
+    shop.args["with_"].expressions.insert(0, cte)
+    return qualify(shop.order_by("shop_id"), names)

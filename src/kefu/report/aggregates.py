@@ -20,11 +20,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.api import Result
+from kefu.metrics import registry
+from kefu.metrics.figures import aggregate
 from kefu.metrics.params import sql_str
-from kefu.metrics.rounds import STREAM_ORDER, round_figures
+from kefu.metrics.relations import STREAM_ORDER
 
 #: T3's order, qualified for a query that joins message texts (same columns, same order).
-M_ORDER = STREAM_ORDER.replace("ORDER BY ", "ORDER BY m.").replace(", ", ", m.")
+M_ORDER = "ORDER BY " + ", ".join(f"m.{key}" for key in STREAM_ORDER)
 
 #: Response-time bin edges in seconds (bins are ``(lo, hi]``; the first is ``[0, 5]``).
 #: The profile's own marks (P5 lines, R6 limit, P2 cap) are added to these edges.
@@ -45,7 +47,7 @@ class Drill:
 
 
 def _query(result: Result, sql: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = result.assessment.engine.query(sql).to_pylist()
+    rows: list[dict[str, Any]] = result.assessment.query(sql).to_pylist()
     return rows
 
 
@@ -58,12 +60,15 @@ def _date(day: dt.date) -> str:
 
 
 def _round_figures_by(result: Result, shop_id: str, keys: str) -> list[dict[str, Any]]:
-    """R7's figures from their one definition (``round_figures``), grouped by ``keys``."""
+    """The round figures from their one definition (the registry), grouped by ``keys``."""
+    figures = ", ".join(
+        f"{aggregate(f, result.params)} AS {f.name}" for f in registry.of_relation("rounds")
+    )
     return _query(
         result,
         f"""
         SELECT *, rounds - rounds_responded AS missed FROM (
-          SELECT {keys}, {round_figures()}
+          SELECT {keys}, {figures}
           FROM rounds WHERE {_shop(shop_id)} GROUP BY ALL
         ) AS f WHERE rounds > 0 ORDER BY ALL
         """,
@@ -311,7 +316,7 @@ def _transcripts(
 def has_history(result: Result, start: dt.datetime, end: dt.datetime) -> bool:
     """Whether any message or rating lies in ``[start, end)`` (a previous window to compare)."""
     ts = f"ts >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}' AND ts < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'"
-    found = result.assessment.engine.query(
+    found = result.assessment.query(
         f"SELECT 1 AS x FROM (SELECT ts FROM messages WHERE {ts} LIMIT 1) "
         f"UNION ALL SELECT 1 FROM (SELECT ts FROM ratings WHERE {ts} LIMIT 1)"
     )

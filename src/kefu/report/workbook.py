@@ -197,7 +197,7 @@ def _drill_rows(result: Result, shop_id: str, kind: str, cap: int) -> tuple[list
         cols = ", ".join(RATING_COLUMNS)
         order = "ts, buyer_id, file_no, row_no"
         sql = f"SELECT {cols}, COUNT(*) OVER () AS total FROM rating_audit WHERE {shop}"
-    rows = result.assessment.engine.query(f"{sql} ORDER BY {order} LIMIT {int(cap)}").to_pylist()
+    rows = result.assessment.query(f"{sql} ORDER BY {order} LIMIT {int(cap)}").to_pylist()
     return rows, (rows[0]["total"] if rows else 0)
 
 
