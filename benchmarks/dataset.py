@@ -21,12 +21,10 @@ DATA_DIR = ROOT / "benchmarks" / "data"
 
 @dataclass(frozen=True)
 class Dataset:
-    """A generated dataset and how each contender is pointed at it."""
+    """A generated dataset: its folder, and what the generator says it wrote."""
 
-    root: Path  # the dataset as written
-    kefu_input: Path  # the folder given to ``kefu assess`` (the root, or a view of it)
-    counts: dict[str, int]  # what the generator says it wrote (invalid, duplicates, …)
-    view_note: str = ""  # why kefu reads a view, if it does
+    root: Path  # given as it is to kefu, pandas and Polars
+    counts: dict[str, int]  # messages, invalid, duplicates, ratings, …
 
     @property
     def message_glob(self) -> str:
@@ -36,33 +34,6 @@ class Dataset:
     def size_mib(self) -> float:
         files = (self.root / "messages").rglob("*.parquet")
         return sum(f.stat().st_size for f in files) / 1024**2
-
-
-def _kefu_finds_messages(folder: Path) -> bool:
-    from kefu.io.discover import discover_inputs
-
-    return bool(discover_inputs(folder).get("messages"))
-
-
-def _flat_view(root: Path) -> Path:
-    """A folder kefu's discovery reads: one symlink per partition file, named by its day.
-
-    Used only while kefu does not discover ``messages/day=…/part-0.parquet`` itself; the
-    links point at the very same files, in the same (day) order.
-    """
-    view = root.parent / f"{root.name}-flat"
-    if view.exists():
-        shutil.rmtree(view)
-    view.mkdir()
-    for entry in sorted(root.iterdir()):
-        if entry.is_dir():
-            (view / entry.name).mkdir()
-            for part in sorted(entry.rglob("*.parquet")):
-                name = "-".join(part.relative_to(entry).parts).replace("=", "_")
-                (view / entry.name / name).symlink_to(part)
-        else:
-            (view / entry.name).symlink_to(entry)
-    return view
 
 
 def generator_version() -> str:
@@ -90,7 +61,7 @@ def dataset(size: int, shops: int, seed: int, as_of: str, console: Any) -> Datas
     counts_file = root / "counts.json"
     if not counts_file.exists():
         stem = name.rsplit("-gen", 1)[0]
-        for stale in DATA_DIR.glob(f"{stem}-gen*"):  # another generator's data, and its view
+        for stale in DATA_DIR.glob(f"{stem}-gen*"):  # another generator's data
             shutil.rmtree(stale, ignore_errors=True)
         partial = root.parent / f"{root.name}.partial"
         shutil.rmtree(partial, ignore_errors=True)
@@ -109,11 +80,4 @@ def dataset(size: int, shops: int, seed: int, as_of: str, console: Any) -> Datas
         (partial / "counts.json").write_text(json.dumps(counts), "utf-8")
         os.replace(partial, root)
         console.print(f"[dim]wrote {counts.get('messages', 0):,} messages to {root}[/]")
-    counts = json.loads(counts_file.read_text("utf-8"))
-    if _kefu_finds_messages(root):
-        return Dataset(root, root, counts)
-    note = (
-        "kefu's input discovery does not yet read `messages/day=…/part-0.parquet`, so kefu "
-        "was given a folder of links to the same partition files, one per day"
-    )
-    return Dataset(root, _flat_view(root), counts, note)
+    return Dataset(root, json.loads(counts_file.read_text("utf-8")))

@@ -243,10 +243,7 @@ def data_lines(s: dict[str, Any]) -> list[str]:
             f"; kefu read {rec['read']:,} = accepted {rec['rows']:,} + quarantined "
             f"{rec['quarantined']:,} + duplicates {rec['duplicates']:,}"
         )
-    lines = [line + "."]
-    if d.get("view_note"):
-        lines.append(f"{s['size']:,}: {d['view_note']}.")
-    return lines
+    return [line + "."]
 
 
 def agreement_lines(s: dict[str, Any]) -> list[str]:

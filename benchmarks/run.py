@@ -132,7 +132,7 @@ def measure_repeats(
         tag = f"{size} · run {rep + 1}/{args.repeat}"
         status(f"{tag} · kefu assess (CLI)")
         cli_out = tmp / f"cli-{rep}"
-        raw["kefu_cli"].append(run_cli(data.kefu_input, args.as_of, cli_out))
+        raw["kefu_cli"].append(run_cli(data.root, args.as_of, cli_out))
         for name in ("pandas", "polars"):
             status(f"{tag} · {name}")
             out = tmp / f"{name}-{rep}"
@@ -147,7 +147,7 @@ def measure_repeats(
         if not args.no_profile:
             status(f"{tag} · kefu.assess in-process (profiled)")
             api_out = str(tmp / f"api-{rep}")
-            raw["kefu_api"].append(run_worker("api", data.kefu_input, args.as_of, api_out))
+            raw["kefu_api"].append(run_worker("api", data.root, args.as_of, api_out))
     return raw, agree
 
 
@@ -164,7 +164,7 @@ def bench_size(
             status(f"{size:,} · kefu.assess with DuckDB memory_limit={args.memory_limit}")
             run = run_worker(
                 "api",
-                data.kefu_input,
+                data.root,
                 args.as_of,
                 str(tmp / "api-limited"),
                 memory_limit=args.memory_limit,
@@ -194,7 +194,7 @@ def bench_size(
     summary: dict[str, Any] = {
         "size": size,
         "rows": row_counts[0] if row_counts else None,
-        "data": {**data.counts, "mib": data.size_mib(), "view_note": data.view_note},
+        "data": {**data.counts, "mib": data.size_mib()},
         "kefu_cli_s": med("kefu_cli", "wall_s"),
         "kefu_cli_peak_rss": peak("kefu_cli"),
         "api": summarise_api(raw["kefu_api"]),
