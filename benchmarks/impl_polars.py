@@ -114,10 +114,10 @@ def rounds(lf: pl.LazyFrame, rules: RoundRules) -> pl.LazyFrame:
         .then(pl.col("answer_agent"))
         .otherwise(pl.col("answer_agent").shift(-1)),
     )
+    # One row per round now. P3: the first round of a stream on a local day.
     lf = lf.filter(pl.col("start"))
-    first = (pl.col("new_part_stream") | (pl.col("day") != pl.col("day").shift(1))).fill_null(True)
-    part_new = ((shop != shop.shift(1)) | (buyer != buyer.shift(1))).fill_null(True)
-    lf = lf.with_columns(new_part_stream=part_new).with_columns(first=first)
+    first = new | (pl.col("day") != pl.col("day").shift(1)).fill_null(True)
+    lf = lf.with_columns(first=first)
     wait = (pl.col("answer_ms") - pl.col("ms")) / 1000.0
     sod = (pl.col("ms") % MS_PER_DAY) // 1000
     in_window = (pl.col("ms") >= rules.window_start_ms) & (pl.col("ms") < rules.window_end_ms)
