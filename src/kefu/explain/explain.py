@@ -3,11 +3,9 @@
 The rows are the engine's own audit relations, filtered to a shop (and an agent or a day);
 nothing is recomputed. Summing them reproduces the figure:
 
-- rounds: ``rounds = Σ counted``, ``rounds_responded = Σ responded``,
-  ``response_s = mean(wait_s | in_average)``,
-  ``first_response_s = mean(wait_s | in_first_average)``;
-- ratings: ``ratings = Σ counted``, ``ratings_satisfied = Σ satisfied``;
-- refusals: ``refusal_prompts = Σ counted``, ``refusals = Σ refused``.
+each figure's registry entry (``kefu.metrics.registry``) says how: ``rounds = Σ counted``,
+``response_rate = Σ responded / Σ counted``, ``response_s = mean(wait_s | in_average)``,
+``satisfaction_rate = Σ satisfied / Σ counted``, ``refusal_rate = Σ refused / Σ counted`` …
 """
 
 from __future__ import annotations
@@ -19,7 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.api import Result
+from kefu.metrics import registry
 from kefu.metrics.params import sql_str
+from kefu.metrics.registry import Figure
 from kefu.report.catalog import outcome_text
 
 KINDS = {
@@ -31,7 +31,7 @@ KINDS = {
     ),
     "ratings": (
         "rating_audit",
-        "buyer_id, agent_id, ts, score, source, counted, satisfied, status",
+        "buyer_id, agent_id, ts, score, source, counted, satisfied, dissatisfied, status",
         "ts, buyer_id, file_no, row_no",
     ),
     "refusals": (
@@ -41,18 +41,14 @@ KINDS = {
     ),
 }
 
+#: The audit relation of each explain kind.
+RELATION_KIND = {relation: kind for kind, (relation, _, _) in KINDS.items()}
+
+#: Each figure summed over an audit relation, by the explain kind that lists its rows.
 FIGURE_KIND = {
-    "rounds": "rounds",
-    "rounds_responded": "rounds",
-    "response_rate": "rounds",
-    "first_response_s": "rounds",
-    "response_s": "rounds",
-    "ratings": "ratings",
-    "ratings_satisfied": "ratings",
-    "satisfaction_rate": "ratings",
-    "refusal_prompts": "refusals",
-    "refusals": "refusals",
-    "refusal_rate": "refusals",
+    f.name: RELATION_KIND[f.relation]
+    for f in registry.aggregated()
+    if f.relation in RELATION_KIND and f.kind != "at_least"
 }
 
 
@@ -62,38 +58,35 @@ class Explanation:
     rows: pa.Table
 
     def totals(self) -> dict[str, float | int | None]:
-        """The figures as sums over the rows (they equal the engine's figures)."""
-        t = self.rows
+        """The figures as sums over the rows (they equal the engine's figures).
 
-        def count(col: str) -> int:
-            return int(pc.sum(pc.cast(t[col], pa.int64())).as_py() or 0) if t.num_rows else 0
-
-        def mean_where(flag: str) -> float | None:
-            chosen = pc.filter(t["wait_s"], t[flag].fill_null(False))
-            return pc.mean(chosen).as_py() if len(chosen) else None
-
-        if self.kind == "rounds":
-            rounds, responded = count("counted"), count("responded")
-            return {
-                "rounds": rounds,
-                "rounds_responded": responded,
-                "response_rate": responded / rounds if rounds else None,
-                "first_response_s": mean_where("in_first_average"),
-                "response_s": mean_where("in_average"),
-            }
-        if self.kind == "ratings":
-            ratings, satisfied = count("counted"), count("satisfied")
-            return {
-                "ratings": ratings,
-                "ratings_satisfied": satisfied,
-                "satisfaction_rate": satisfied / ratings if ratings else None,
-            }
-        prompts, refused = count("counted"), count("refused")
+        From each figure's registry entry: a count is Σ flag, a ratio Σ of / Σ over, a mean
+        or a quantile is taken over the rows with the flag.
+        """
+        relation = KINDS[self.kind][0]
         return {
-            "refusal_prompts": prompts,
-            "refusals": refused,
-            "refusal_rate": refused / prompts if prompts else None,
+            f.name: _total(f, self.rows)
+            for f in registry.of_relation(relation)
+            if f.name in FIGURE_KIND
         }
+
+
+def _count(rows: pa.Table, flag: str) -> int:
+    return int(pc.sum(pc.cast(rows[flag], pa.int64())).as_py() or 0) if rows.num_rows else 0
+
+
+def _total(f: Figure, rows: pa.Table) -> float | int | None:
+    if f.kind == "count":
+        return _count(rows, str(f.of))
+    if f.kind == "ratio":
+        over = _count(rows, str(f.over))
+        return _count(rows, str(f.of)) / over if over else None
+    chosen = pc.filter(rows[str(f.value)], rows[str(f.of)].fill_null(False))
+    if not len(chosen):
+        return None
+    if f.kind == "mean":
+        return float(pc.mean(chosen).as_py())
+    return float(pc.quantile(chosen, q=f.q, interpolation="linear")[0].as_py())
 
 
 def _with_reasons(table: pa.Table, kind: str, result: Result, lang: str) -> pa.Table:

@@ -51,6 +51,8 @@ class Figure:
     better: Literal["higher", "lower"] | None = None
     assessed: str | None = None
     scorecard: bool = False
+    #: A short label for narrow tables (the scorecard's one line per shop): (en, zh).
+    short: tuple[str, str] = ("", "")
 
 
 _RATE = ("response_window_start", "response_window_end", "response_limit_s", "reply_same_day")
@@ -86,12 +88,14 @@ _DECLARED: tuple[Figure, ...] = (
     _rounds("response_rate", "ratio", "3-minute manual response rate", "3分钟人工响应率",
             unit="rate", of="responded", over="counted", rules=("R4", "R5", "R6", "R7"),
             params=(*_RATE, "response_rate_min"), line="response_rate_min", better="higher",
-            assessed="rounds", scorecard=True),
+            assessed="rounds", short=("3-min rate", "3分钟响应率"),
+            scorecard=True),
     # P1–P5: response times; the platform judges the means, medians and p90 are beside them.
     _rounds("first_response_s", "mean", "First response time", "首次响应时间", unit="seconds",
             value="wait_s", of="in_first_average", rules=("P1", "P2", "P3", "P5"),
             params=_FIRST, line="first_response_max_s", better="lower",
-            assessed="first_response_consultations", scorecard=True),
+            assessed="first_response_consultations", short=("1st resp.", "首响"),
+            scorecard=True),
     _rounds("first_response_median_s", "quantile", "median first response", "首次响应中位数",
             unit="seconds", value="wait_s", of="in_first_average", q=0.5, rules=("P3",),
             params=_FIRST),
@@ -103,6 +107,7 @@ _DECLARED: tuple[Figure, ...] = (
     _rounds("response_s", "mean", "Average response time", "平均响应时间", unit="seconds",
             value="wait_s", of="in_average", rules=("P1", "P2", "P4", "P5"), params=_TIMES,
             line="response_time_max_s", better="lower", assessed="response_time_rounds",
+            short=("avg resp.", "均响"),
             scorecard=True),
     _rounds("response_median_s", "quantile", "median response", "响应中位数", unit="seconds",
             value="wait_s", of="in_average", q=0.5, rules=("P4",), params=_TIMES),
@@ -120,7 +125,8 @@ _DECLARED: tuple[Figure, ...] = (
     _ratings("satisfaction_rate", "ratio", "Satisfaction rate", "咨询满意度", unit="rate",
              of="satisfied", over="counted", rules=("S1", "S3", "S4", "S5", "S6"),
              params=(*_RATINGS, "satisfaction_min"), line="satisfaction_min", better="higher",
-             assessed="satisfaction_assessed", scorecard=True),
+             assessed="satisfaction_assessed", short=("satisfied", "满意度"),
+            scorecard=True),
     _ratings("satisfaction_assessed", "at_least", "satisfaction assessed", "满意度是否考核",
              unit="flag", of="counted", threshold="min_ratings", rules=("S6",),
              params=("min_ratings",)),
@@ -131,14 +137,16 @@ _DECLARED: tuple[Figure, ...] = (
     _refusals("refusal_rate", "ratio", "Message refusal rate", "消息拒收点击率", unit="rate",
               of="refused", over="counted", rules=("F1", "F2"),
               params=(*_REFUSAL, "refusal_rate_max"), line="refusal_rate_max", better="lower",
-              assessed="refusal_prompts", scorecard=True),
+              assessed="refusal_prompts", short=("refused", "拒收率"),
+            scorecard=True),
     # C1–C3: the shop's composite score and gold-medal eligibility (derived; shop level).
     _shop("experience_response_score", "response score", "响应得分", unit="score",
           rules=("C2",), params=("experience_score_table",)),
     _shop("experience_satisfaction_score", "satisfaction score", "满意度得分", unit="score",
           rules=("C2",), params=("experience_score_table",)),
     _shop("experience_score", "Consultation experience score", "咨询体验分", unit="score",
-          rules=("C1", "C2"), params=_SCORE, scorecard=True),
+          rules=("C1", "C2"), params=_SCORE, short=("score", "体验分"),
+            scorecard=True),
     _shop("gold_score_ok", "gold medal: score", "金牌:体验分", unit="flag", rules=("C3",),
           params=("gold_score_min",)),
     _shop("gold_ratings_ok", "gold medal: ratings", "金牌:评价数", unit="flag", rules=("C3",),
@@ -146,7 +154,8 @@ _DECLARED: tuple[Figure, ...] = (
     _shop("gold_satisfaction_ok", "gold medal: satisfaction", "金牌:满意度", unit="flag",
           rules=("C3",), params=("gold_satisfaction_min",)),
     _shop("gold_medal", "Gold-medal customer service", "金牌客服", unit="flag", rules=("C3",),
-          params=(*_GOLD, "experience_score_table"), scorecard=True),
+          params=(*_GOLD, "experience_score_table"), short=("gold", "金牌"),
+            scorecard=True),
 )  # fmt: skip
 
 FIGURES: dict[str, Figure] = {f.name: f for f in _DECLARED}

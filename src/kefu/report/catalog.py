@@ -1,85 +1,19 @@
-"""What each figure is called, which rules and parameters shape it, and the words for it.
+"""The words of kefu's outputs: figure labels (from the registry), outcomes, report words.
 
 The values themselves always come from the engine; this catalogue only labels them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from kefu.metrics import registry
+from kefu.metrics.registry import Figure
+from kefu.report.notes import assumed_params
 from kefu.rules.profile import Profile
 
+#: The platform's figures of a shop, in the scorecard's order (from the registry).
+SCORECARD: tuple[Figure, ...] = tuple(registry.scorecard())
 
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    rules: tuple[str, ...]
-    params: tuple[str, ...]
-    en: str
-    zh: str
-    unit: str  # rate | seconds | score | flag
-
-
-SCORECARD: tuple[Figure, ...] = (
-    Figure(
-        "response_rate",
-        ("R4", "R5", "R6", "R7"),
-        ("response_window_start", "response_window_end", "response_limit_s", "reply_same_day"),
-        "3-minute manual response rate",
-        "3分钟人工响应率",
-        "rate",
-    ),
-    Figure(
-        "first_response_s",
-        ("P1", "P2", "P3", "P5"),
-        ("response_time_cap_s", "consultation_split"),
-        "First response time",
-        "首次响应时间",
-        "seconds",
-    ),
-    Figure(
-        "response_s",
-        ("P1", "P2", "P4", "P5"),
-        ("response_time_cap_s",),
-        "Average response time",
-        "平均响应时间",
-        "seconds",
-    ),
-    Figure(
-        "satisfaction_rate",
-        ("S1", "S3", "S4", "S5", "S6"),
-        ("rating_dedupe", "max_ratings_per_buyer", "min_ratings"),
-        "Satisfaction rate",
-        "咨询满意度",
-        "rate",
-    ),
-    Figure(
-        "refusal_rate",
-        ("F1", "F2"),
-        ("refusal_run_length", "refusal_counts_bot"),
-        "Message refusal rate",
-        "消息拒收点击率",
-        "rate",
-    ),
-    Figure(
-        "experience_score",
-        ("C1", "C2"),
-        ("experience_score_table",),
-        "Consultation experience score",
-        "咨询体验分",
-        "score",
-    ),
-    Figure(
-        "gold_medal",
-        ("C3",),
-        ("gold_score_min", "gold_ratings_min", "gold_satisfaction_min", "experience_score_table"),
-        "Gold-medal customer service",
-        "金牌客服",
-        "flag",
-    ),
-)
-
-FIGURES = {f.name: f for f in SCORECARD}
+FIGURES = registry.FIGURES
 
 WORDS = {
     "qualified": ("qualified", "合格"),
@@ -174,7 +108,7 @@ def label(figure: Figure, lang: str) -> str:
 
 def rules_text(figure: Figure, profile: Profile) -> str:
     """Rule IDs of a figure; a rule whose parameter is assumed in this profile is starred."""
-    assumed = {profile.params[p].rule for p in figure.params if profile.params[p].assumed}
+    assumed = {p.rule for p in assumed_params(profile, figure.params)}
     rules = [*figure.rules, *sorted(assumed - set(figure.rules))]
     return ", ".join(f"{r}*" if r in assumed else r for r in rules)
 
@@ -314,25 +248,8 @@ WORDS.update(REPORT_WORDS)
 
 #: Chinese headers of the workbook's columns (``kefu report --xlsx --lang zh``); English
 #: headers are the column names of ``kefu assess``'s exports.
-COLUMN_ZH = {
+_DIMENSIONS_ZH = {
     "shop_id": "店铺", "agent_id": "客服", "agent_group": "分组", "day": "日期", "hour": "小时",
-    "rounds": "计入轮次", "rounds_responded": "3分钟内回复轮次", "response_rate": "3分钟人工响应率",
-    "first_response_s": "首次响应时间(秒)", "first_response_median_s": "首次响应中位数(秒)",
-    "first_response_p90_s": "首次响应P90(秒)", "first_response_consultations": "首次响应接待数",
-    "response_s": "平均响应时间(秒)", "response_median_s": "响应中位数(秒)",
-    "response_p90_s": "响应P90(秒)", "response_time_rounds": "响应时间轮次",
-    "ratings": "计入评价", "ratings_satisfied": "满意评价", "ratings_dissatisfied": "不满意评价",
-    "satisfaction_rate": "满意度", "satisfaction_assessed": "满意度是否考核",
-    "refusal_prompts": "拒收提示", "refusals": "拒收次数", "refusal_rate": "消息拒收点击率",
-    "response_rate_line": "响应率标准", "response_rate_status": "响应率结果",
-    "first_response_s_line": "首次响应标准(秒)", "first_response_s_status": "首次响应结果",
-    "response_s_line": "平均响应标准(秒)", "response_s_status": "平均响应结果",
-    "satisfaction_rate_line": "满意度标准", "satisfaction_rate_status": "满意度结果",
-    "refusal_rate_line": "拒收率标准", "refusal_rate_status": "拒收率结果",
-    "experience_response_score": "响应得分", "experience_satisfaction_score": "满意度得分",
-    "experience_score": "咨询体验分", "gold_score_ok": "金牌:体验分",
-    "gold_ratings_ok": "金牌:评价数",
-    "gold_satisfaction_ok": "金牌:满意度", "gold_medal": "金牌客服",
     "consultations": "接待数", "handling_s": "平均接待时长(秒)", "proactive_contacts": "主动联系数",
     "consultations_status": "接待数结果", "handling_s_status": "接待时长结果",
     "proactive_contacts_status": "主动联系结果",
@@ -343,3 +260,18 @@ COLUMN_ZH = {
     "time_note": "时间备注", "reason": "原因", "score": "评分", "ts": "时间", "source": "来源",
     "satisfied": "满意", "status": "状态代码",
 }  # fmt: skip
+
+
+def _figure_columns_zh() -> dict[str, str]:
+    """Each figure's column, and its line and status columns, headed by its registry label."""
+    columns: dict[str, str] = {}
+    for f in registry.FIGURES.values():
+        unit = "(秒)" if f.unit == "seconds" else ""
+        columns[f.name] = f"{f.zh}{unit}"
+        if f.line:
+            columns[f"{f.name}_line"] = f"{f.zh}标准{unit}"
+            columns[f"{f.name}_status"] = f"{f.zh}结果"
+    return columns
+
+
+COLUMN_ZH = {**_DIMENSIONS_ZH, **_figure_columns_zh()}

@@ -195,7 +195,7 @@ def _cards(report: ShopReport, notes: _Footnotes) -> str:
         main, detail, raw = _figure_value(fig, row, lang, profile)
         code = _status_code(fig, row)
         status = word(code, lang) if code else "—"
-        shapes = (*fig.params, *SHAPES.get(fig.name, ()))
+        shapes = fig.params
         extra = [p.rule for p in assumed_params(profile, shapes) if p.rule not in fig.rules]
         rules = rule_list((*fig.rules, *dict.fromkeys(extra)), profile)
         badge = f'<span class="badge {code}">{escape(status)}</span>' if code else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from kefu.metrics import registry
 from kefu.rules.profile import Param, Profile
 
 #: Parameters that only matter under another parameter's setting.
@@ -19,25 +20,12 @@ IN_EFFECT: dict[str, Callable[[Profile], bool]] = {
     "max_rating_changes": lambda p: p["rating_dedupe"] == "same_day_change",
 }
 
-#: The parameters that shape each part of the report (besides a figure's catalogue params).
+#: The parameters that shape each part of the report: each figure's from the registry,
+#: and the parts that are not one figure.
 SHAPES: dict[str, tuple[str, ...]] = {
-    "window": ("timezone", "window_days"),
-    "response_rate": (
-        "response_window_start", "response_window_end", "response_limit_s",
-        "reply_same_day", "response_rate_min",
-    ),
+    **{f.name: f.params for f in registry.FIGURES.values() if f.params},
+    "window": ("timezone", "window_days", "history_days"),
     "days_hours": ("timezone",),
-    "first_response_s": ("response_time_cap_s", "consultation_split", "consultation_gap_s"),
-    "response_s": ("response_time_cap_s",),
-    "satisfaction_rate": (
-        "rating_dedupe", "max_rating_changes", "max_ratings_per_buyer", "min_ratings",
-        "satisfaction_min",
-    ),
-    "refusal_rate": ("refusal_run_length", "refusal_counts_bot", "refusal_rate_max"),
-    "experience_score": ("experience_weight_response", "experience_score_table"),
-    "gold_medal": (
-        "gold_score_min", "gold_ratings_min", "gold_satisfaction_min", "experience_score_table",
-    ),
     "agents": (
         "consultation_split", "consultation_gap_s", "max_ratings_per_buyer", "min_ratings",
     ),

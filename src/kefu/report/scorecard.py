@@ -10,7 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kefu.report.catalog import SCORECARD, Figure, label, rules_text, word
+from kefu.metrics import registry
+from kefu.metrics.registry import Figure
+from kefu.report.catalog import SCORECARD, label, rules_text, word
 from kefu.rules.profile import Profile
 
 STYLE = {"qualified": "green", "not_qualified": "bold red", "not_assessed": "yellow"}
@@ -24,43 +26,35 @@ def secs(x: float | None) -> str:
     return "—" if x is None else f"{x:.1f} s"
 
 
+#: The word for the rows a ratio counts, by its audit relation.
+ROWS_WORD = {"rounds": "rounds", "rating_audit": "ratings", "refusal_audit": "prompts"}
+
+
 def _value(fig: Figure, row: dict[str, Any], lang: str) -> str:
-    n = row
-    match fig.name:
-        case "response_rate":
-            return f"{pct(n['response_rate'])} ({n['rounds_responded']}/{n['rounds']} " + (
-                f"{word('rounds', lang)})"
-            )
-        case "satisfaction_rate":
-            return f"{pct(n['satisfaction_rate'])} ({n['ratings_satisfied']}/{n['ratings']} " + (
-                f"{word('ratings', lang)})"
-            )
-        case "refusal_rate":
-            return f"{pct(n['refusal_rate'])} ({n['refusals']}/{n['refusal_prompts']} " + (
-                f"{word('prompts', lang)})"
-            )
-        case "first_response_s" | "response_s":
-            return secs(n[fig.name])
-        case "experience_score":
-            return "—" if n["experience_score"] is None else f"{n['experience_score']:.2f}"
-        case "gold_medal":
-            return word("eligible" if n["gold_medal"] else "not_eligible", lang)
-    raise AssertionError(fig.name)
+    value = row[fig.name]
+    if fig.kind == "ratio":
+        relation = str(fig.relation)
+        num = row[registry.count_of(relation, str(fig.of)).name]
+        den = row[registry.count_of(relation, str(fig.over)).name]
+        return f"{pct(value)} ({num}/{den} {word(ROWS_WORD[relation], lang)})"
+    if fig.unit == "seconds":
+        return secs(value)
+    if fig.unit == "flag":
+        return word("eligible" if value else "not_eligible", lang)
+    return "—" if value is None else f"{value:.2f}"
 
 
 def figure_line(fig: Figure, row: dict[str, Any], profile: Profile) -> str:
-    match fig.name:
-        case "response_rate" | "satisfaction_rate":
-            return f"≥ {row[fig.name + '_line']:.0%}"
-        case "refusal_rate":
-            return f"≤ {row['refusal_rate_line']:.0%}"
-        case "first_response_s" | "response_s":
-            return f"≤ {row[fig.name + '_line']} s"
-        case "gold_medal":
-            return (
-                f"≥ {profile['gold_score_min']}, ≥ {profile['gold_ratings_min']}, "
-                f"≥ {profile['gold_satisfaction_min']:.0%}"
-            )
+    """The line beside a figure: its own (R7, P5, S6, F2), or a derived flag's conditions (C3)."""
+    if fig.line:
+        sign = "≥" if fig.better == "higher" else "≤"
+        line = row[f"{fig.name}_line"]
+        return f"{sign} {line:.0%}" if fig.unit == "rate" else f"{sign} {line} s"
+    if fig.unit == "flag":
+        values = [profile[p] for p in fig.params if isinstance(profile[p], int | float)]
+        return ", ".join(
+            f"≥ {v:.0%}" if isinstance(v, float) and v < 1 else f"≥ {v}" for v in values
+        )
     return "—"
 
 
@@ -90,12 +84,12 @@ def gold_reasons(row: dict[str, Any], profile: Profile, lang: str) -> list[str]:
 
 
 def _status(fig: Figure, row: dict[str, Any], lang: str) -> tuple[str, str]:
-    if fig.name == "gold_medal":
-        code = "qualified" if row["gold_medal"] else "not_qualified"
-    elif fig.name == "experience_score":
-        code = "not_assessed" if row["experience_score"] is None else ""
-    else:
+    if fig.line:
         code = row[fig.name + "_status"]
+    elif fig.unit == "flag":
+        code = "qualified" if row[fig.name] else "not_qualified"
+    else:
+        code = "not_assessed" if row[fig.name] is None else ""
     return (word(code, lang) if code else "—"), STYLE.get(code, "")
 
 
@@ -117,18 +111,6 @@ def scorecard_table(row: dict[str, Any], profile: Profile, lang: str = "en") -> 
     return table
 
 
-#: Column heads of the one-line-per-shop summary: (en, zh).
-SHORT = {
-    "response_rate": ("3-min rate", "3分钟响应率"),
-    "first_response_s": ("1st resp.", "首响"),
-    "response_s": ("avg resp.", "均响"),
-    "satisfaction_rate": ("satisfied", "满意度"),
-    "refusal_rate": ("refused", "拒收率"),
-    "experience_score": ("score", "体验分"),
-    "gold_medal": ("gold", "金牌"),
-}
-
-
 def _cell(row: dict[str, Any], name: str, text: str) -> str:
     style = STYLE.get(row.get(f"{name}_status") or "", "")
     return f"[{style}]{text}[/]" if style else text
@@ -136,13 +118,15 @@ def _cell(row: dict[str, Any], name: str, text: str) -> str:
 
 def shop_summary_table(shops: list[dict[str, Any]], profile: Profile, lang: str = "en") -> Table:
     """One line per shop (for many shops): each figure coloured by its status."""
-    figs = [f for f in SCORECARD if f.name not in ("gold_medal",)]
+    figs = [f for f in SCORECARD if f.unit != "flag"]
+    flags = [f for f in SCORECARD if f.unit == "flag"]
     count = f"{len(shops)} 个店铺" if lang == "zh" else f"{len(shops)} shops"
     table = Table(title=f"{profile.name} · {count}", title_justify="left")
     table.add_column(word("shop", lang), overflow="fold")
     for fig in figs:
-        table.add_column(SHORT[fig.name][lang == "zh"], justify="right")
-    table.add_column(SHORT["gold_medal"][lang == "zh"])
+        table.add_column(fig.short[lang == "zh"], justify="right")
+    for fig in flags:
+        table.add_column(fig.short[lang == "zh"])
     for row in shops:
         cells = [row["shop_id"]]
         for fig in figs:
@@ -154,7 +138,7 @@ def shop_summary_table(shops: list[dict[str, Any]], profile: Profile, lang: str 
             else:
                 text = "—" if value is None else f"{value:.2f}"
             cells.append(_cell(row, fig.name, text))
-        cells.append("✓" if row["gold_medal"] else "✗")
+        cells += ["✓" if row[fig.name] else "✗" for fig in flags]
         table.add_row(*cells)
     return table
 
