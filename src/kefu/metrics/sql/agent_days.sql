@@ -25,7 +25,7 @@ WITH human AS (
   SELECT
     h.shop_id, h.agent_id,
     CAST(c.opened_ts AS DATE) AS day,
-    date_diff('millisecond', c.opened_ts, h.last_ts) / 1000.0 AS handling_s,
+    ROUND(EXTRACT(EPOCH FROM h.last_ts) - EXTRACT(EPOCH FROM c.opened_ts), 3) AS handling_s,
     (c.opener = 'agent:' || h.agent_id) AS proactive
   FROM handled AS h
   JOIN consultations AS c

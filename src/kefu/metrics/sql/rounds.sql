@@ -58,7 +58,9 @@ WITH parts AS (
   SELECT
     *,
     COALESCE(answer_agent, addressed_agent) AS agent_id,
-    date_diff('millisecond', start_ts, answer_ts) / 1000.0 AS wait_s,
+    -- Seconds, to the millisecond; spelled with EXTRACT(EPOCH) because Spark's DATEDIFF
+    -- counts days whatever the unit sqlglot gives it.
+    ROUND(EXTRACT(EPOCH FROM answer_ts) - EXTRACT(EPOCH FROM start_ts), 3) AS wait_s,
     CAST(start_ts AS DATE) AS day,
     hour(start_ts) AS hour,
     (start_ts >= :window_start AND start_ts < :window_end) AS in_window,

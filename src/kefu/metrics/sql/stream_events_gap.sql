@@ -15,7 +15,8 @@ WITH gaps AS (
     *,
     CASE WHEN sender IN ('buyer', 'agent')
               AND (prev_human_ts IS NULL
-                   OR date_diff('second', prev_human_ts, ts) > :consultation_gap_s)
+                   OR EXTRACT(EPOCH FROM ts) - EXTRACT(EPOCH FROM prev_human_ts)
+                      > :consultation_gap_s)
          THEN 1 ELSE 0 END AS opens
   FROM gaps
 )
