@@ -167,3 +167,25 @@ def test_partition_names() -> None:
     assert partitioned_as_of(inputs) == dt.date(2024, 3, 6)
     inputs["messages"].append(Path("m/extra.parquet"))  # not every file in a day: no default
     assert partitioned_as_of(inputs) is None
+
+
+def test_a_broken_page_inside_names_the_partitions_in_one_short_line(
+    parted: Path, tmp_path: Path
+) -> None:
+    """DuckDB reads lazily, so a broken data page is found in the scan of all partitions."""
+    root = tmp_path / "ds"
+    shutil.copytree(parted, root)
+    broken = day_file(root, AS_OF - dt.timedelta(days=2))
+    data = bytearray(broken.read_bytes())
+    data[200 : len(data) // 2] = b"Z" * (len(data) // 2 - 200)  # the footer stays readable
+    broken.write_bytes(bytes(data))
+    run = CliRunner(env={"KEFU_DEBUG": None}).invoke(
+        app, ["assess", str(root), "--out", str(tmp_path / "o"), "--as-of", str(AS_OF)]
+    )
+    assert run.exit_code == 2
+    [line] = run.output.strip().splitlines()
+    first, last = (
+        day_file(root, AS_OF - dt.timedelta(days=DAYS)),
+        day_file(root, AS_OF - dt.timedelta(days=1)),
+    )
+    assert line.startswith(f"kefu: messages ({first} … {last}, {DAYS} files): ")

@@ -155,7 +155,10 @@ def run_assessment(
             if not loading or isinstance(exc, duckdb.OutOfMemoryException):
                 raise
             # DuckDB reads the files lazily: name the table's files, the error is in one.
-            files = ", ".join(str(f) for f in inputs[loading[0]])
+            given = [str(f) for f in inputs[loading[0]]]
+            if len(given) > 3:  # a year of day partitions: the first and last stand for them
+                given = [f"{given[0]} … {given[-1]}, {len(given)} files"]
+            files = ", ".join(given)
             raise InputError(f"{loading[0]} ({files}): {engine_message(exc)}") from exc
 
 
