@@ -16,7 +16,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from kefu.metrics.figures import LEVELS, level_query
+from kefu.metrics.figures import LEVELS, level_parts, level_query
 from kefu.metrics.params import Params
 from kefu.metrics.relations import INPUTS, RELATIONS
 from kefu.metrics.templates import DIALECT, parsed_tree, qualify, render
@@ -71,6 +71,14 @@ class Assessment:
             else:
                 engine.materialize(qualified, self.sql(tree))
             self.names[relation.name] = qualified
+        if on_step:
+            on_step("level_parts")
+        # Every level's figures in one scan of each audit relation; a level reads its rows.
+        parts = qualify(
+            parsed_tree(sqlglot.parse_one(level_parts(params), read=DIALECT)), self.names
+        )
+        engine.materialize(self.table("level_parts"), self.sql(parts))
+        self.names["level_parts"] = self.table("level_parts")
 
     def close(self) -> None:
         """Drop this assessment's relations (its figures, once read, stay valid)."""

@@ -92,35 +92,60 @@ def _merged_value(figure: Figure) -> str:
     return value
 
 
-def _part(level: Level, relation: str, p: Params) -> str:
-    """One relation's figures grouped by the level's keys; the others' columns NULL."""
+#: Every key expression of the levels, in the order of ``grouping_bits``.
+KEY_EXPRS: tuple[str, ...] = tuple(dict.fromkeys(e for lv in LEVELS.values() for e in lv.key_exprs))
+
+
+def grouping_bits(level: Level) -> int:
+    """``GROUPING(...)`` of the level's grouping set over :data:`KEY_EXPRS` (SQL's bitmask:
+    a bit is set for a key the set does not group by, the first key the highest bit)."""
+    bits = [0 if e in level.key_exprs else 1 for e in KEY_EXPRS]
+    return int("".join(map(str, bits)), 2)
+
+
+def _relation_parts(relation: str, p: Params) -> str:
+    """One relation's figures for every level in one scan (GROUPING SETS), NULL-padded."""
     agents_join = (
         f"LEFT JOIN ({ONE_AGENT}) AS g ON g.shop_id = x.shop_id AND g.agent_id = x.agent_id"
-        if level.joins_agents
-        else ""
     )
-    keys = [f"{e} AS {k}" for e, k in zip(level.key_exprs, level.keys, strict=True)]
+    keys = [f"{e} AS {e.split('.')[1]}" for e in KEY_EXPRS]
     cols = [
         f"{aggregate(f, p)} AS {f.name}" if f.relation == relation else f"NULL AS {f.name}"
         for f in registry.aggregated()
     ]
+    sets = ", ".join(f"({', '.join(lv.key_exprs)})" for lv in LEVELS.values())
     return f"""
-      SELECT {", ".join(keys + cols)}
+      SELECT GROUPING({", ".join(KEY_EXPRS)}) AS grouping_bits, {", ".join(keys)},
+             COUNT(CASE WHEN x.in_window THEN 1 END) AS window_rows, {", ".join(cols)}
       FROM {relation} AS x {agents_join}
-      WHERE {"x.in_window" if level.window_keys else "TRUE"}
-      GROUP BY {", ".join(level.key_exprs)}
+      GROUP BY GROUPING SETS ({sets})
     """
 
 
-def _merged(level: Level, p: Params) -> str:
-    parts = [_part(level, relation, p) for relation in registry.AUDIT_RELATIONS]
+def level_parts(p: Params) -> str:
+    """SQL of ``level_parts``: every audit relation's figures at every level, one scan each.
+
+    A level's rows are those with its ``grouping_bits``; the levels whose keys only rows
+    inside the window make (days, hours) keep the keys with ``window_rows`` > 0.
+    """
+    return " UNION ALL ".join(_relation_parts(r, p) for r in registry.AUDIT_RELATIONS)
+
+
+def _merged(level: Level) -> str:
+    keys = ", ".join(level.keys)
+    where = f"grouping_bits = {grouping_bits(level)}"
+    if level.window_keys:
+        where += " AND window_rows > 0"
+    figures = ", ".join(f.name for f in registry.aggregated())
+    parts = f"SELECT {keys}, {figures} FROM level_parts WHERE {where}"
     if level.name == "shop":  # every shop in the inputs is assessed, even with no rounds
         nulls = ", ".join(f"NULL AS {f.name}" for f in registry.aggregated())
         shops = "SELECT shop_id FROM shops UNION SELECT shop_id FROM messages UNION "
-        parts.append(f"SELECT shop_id, {nulls} FROM ({shops} SELECT shop_id FROM ratings) AS k")
-    keys = ", ".join(level.keys)
+        parts += (
+            f" UNION ALL SELECT shop_id, {nulls} FROM ({shops} SELECT shop_id FROM ratings) AS k"
+        )
     cols = ", ".join(f"{_merged_value(f)} AS {f.name}" for f in registry.aggregated())
-    return f"SELECT {keys}, {cols} FROM ({' UNION ALL '.join(parts)}) AS u GROUP BY {keys}"
+    return f"SELECT {keys}, {cols} FROM ({parts}) AS u GROUP BY {keys}"
 
 
 def _assessed(figure: Figure) -> str:
@@ -144,7 +169,7 @@ def _lined(level: Level, p: Params) -> str:
     judged = ", ".join(_judged(f, p) for f in registry.judged())
     return f"""
       SELECT f.*, {judged}
-      FROM ({_merged(level, p)}) AS f
+      FROM ({_merged(level)}) AS f
       LEFT JOIN ({ONE_SHOP}) AS s ON s.shop_id = f.shop_id
     """
 
