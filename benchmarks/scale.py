@@ -132,8 +132,10 @@ def assess(folder: Path, window: str, memory: str) -> dict:
     """``kefu assess`` of ``folder`` in a child: the 30-day window or the whole year."""
     kefu = Path(sys.executable).parent / "kefu"
     out = DATA / "scale-out"
+    # Parquet figures: ``-f json`` builds every level's rows as Python objects, which for a
+    # year of 10,000 shops (a few million agent x day rows) takes more memory than the engine.
     args = [str(kefu), "assess", str(folder), "--memory-limit", memory, "--out", str(out),
-            "--scorecards", "0"]  # fmt: skip
+            "--scorecards", "0", "-f", "parquet"]  # fmt: skip
     if window == "year":
         profile = DATA / "taobao-year.toml"
         profile.write_text(YEAR_PROFILE)
@@ -162,7 +164,8 @@ def table(results: list[dict], command: str, memory: str) -> str:
     """The Markdown written between the markers."""
     lines = [
         f"Reproduce: `{command}` (cached datasets in `benchmarks/data/`; "
-        f"{platform.machine()}, {os.cpu_count()} cores, `--memory-limit {memory}`, "
+        f"{platform.machine()}, {os.cpu_count()} cores, `kefu assess … --memory-limit {memory} "
+        f"-f parquet`, "
         f"peak RSS of the `kefu assess` child from `wait4`, spill = peak size of DuckDB's "
         f"temp folder).",
         "",
