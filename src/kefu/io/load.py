@@ -175,9 +175,10 @@ def _as_text(raw: str, raw_type: str) -> str:
 
 def _account(text: str) -> str:
     """SQL: an account name without a site prefix (``cntaobao小米`` → ``小米``)."""
+    # lower() of the prefix's length only: lowering every whole id costs far more.
     cases = " ".join(
-        f"WHEN lower({text}) LIKE {sql_str(prefix.lower() + '_%')} "
-        f"THEN substr({text}, {len(prefix) + 1})"
+        f"WHEN lower(left({text}, {len(prefix)})) = {sql_str(prefix.lower())} "
+        f"AND length({text}) > {len(prefix)} THEN substr({text}, {len(prefix) + 1})"
         for prefix in ACCOUNT_PREFIXES
     )
     return f"CASE {cases} ELSE {text} END"
@@ -258,6 +259,24 @@ def _value_expr(
                 f"AND {number} BETWEEN 1 AND 5 THEN CAST({number} AS INTEGER) END END"
             )
     raise AssertionError(col.kind)
+
+
+#: Integer types a canonical integer column takes as they are (UBIGINT may not fit).
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+
+
+def _typed(col: Column, raw_type: str) -> bool:
+    """Whether the input column already has the canonical type (typed Parquet, mostly)."""
+    if col.kind == "ts":
+        return raw_type.startswith("TIMESTAMP") or raw_type == "DATE"
+    return col.kind == "int" and raw_type in INTEGER_TYPES
+
+
+def _typed_value(col: Column, raw: str, raw_type: str, tz: str) -> str:
+    """SQL: the canonical value of a typed column; no text is made or parsed."""
+    if col.kind == "ts":
+        return _ts_expr(raw, raw_type, tz, text="NULL")
+    return f"CAST({raw} AS BIGINT)"
 
 
 def _problem(col: Column) -> tuple[str, str] | None:
@@ -362,13 +381,17 @@ def _stage_file(
         raw_type = types[found[col.name]]
         if col.name in HEAVY.get(table, ()):  # read unchecked, straight from the input
             heavy[col.name] = _value_expr(col, raw, raw_type, tz)
-        trims.append(f"{_trimmed(raw, raw_type, _invisible(col))} AS __t_{col.name}")
-        value = _value_expr(
-            col, raw, raw_type, tz, found[col.name], sender_map, text=f"__t_{col.name}"
-        )
-        inner.append(f"{value} AS v_{col.name}")
-        if col.kind not in ("id", "text"):  # an id's value is its trimmed text, NULL if blank
-            inner.append(f"({text} IS NOT NULL AND trim({text}) <> '') AS g_{col.name}")
+        if _typed(col, raw_type):  # Parquet with the canonical type: nothing to parse
+            value = _typed_value(col, raw, raw_type, tz)
+            inner += [f"{value} AS v_{col.name}", f"({raw} IS NOT NULL) AS g_{col.name}"]
+        else:
+            trims.append(f"{_trimmed(raw, raw_type, _invisible(col))} AS __t_{col.name}")
+            value = _value_expr(
+                col, raw, raw_type, tz, found[col.name], sender_map, text=f"__t_{col.name}"
+            )
+            inner.append(f"{value} AS v_{col.name}")
+            if col.kind not in ("id", "text"):  # an id's value is its trimmed text
+                inner.append(f"({text} IS NOT NULL AND trim({text}) <> '') AS g_{col.name}")
         outer.append(f"CAST(v_{col.name} AS {col.sql_type}) AS {col.name}")
         problem = _problem(col)
         if problem:
@@ -386,7 +409,7 @@ def _stage_file(
                {f"CASE {field_sql} END" if problems else "CAST(NULL AS VARCHAR)"} AS _field,
                {f"CASE {reason_sql} END" if problems else "CAST(NULL AS VARCHAR)"} AS _reason
             FROM (SELECT {", ".join(inner)}
-                  FROM (SELECT *, {", ".join(trims)} FROM {raw_name}) AS t) AS v""",
+                  FROM (SELECT {", ".join(["*", *trims])} FROM {raw_name}) AS t) AS v""",
     )
     raw_value = f"CASE s._field {' '.join(raw_values)} END" if raw_values else "NULL"
     return _Staged(view, raw_name, raw_value, file_no, heavy, len(paths))
