@@ -144,3 +144,37 @@ def test_unreadable_files_give_one_line_errors(tmp_path: Path, name, content, me
     result = CliRunner().invoke(app, ["assess", str(tmp_path / name), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and message in result.output.replace("\n", " ")
+
+
+def test_typed_parquet_columns_are_taken_as_they_are_and_still_checked(tmp_path: Path):
+    """A Parquet ``ts`` (timestamp) and ``seq`` (integer) skip the text parsing, with the
+    same values and the same quarantine as text: a NULL time is "missing" (T3: seq orders
+    equal times)."""
+    rows = [
+        ("a", "agent", "2024-01-07 10:00:00", 2, "x1"),
+        ("a", "buyer", "2024-01-07 10:00:00", 1, None),
+        ("b", "buyer", None, 1, None),
+    ]
+    typed = pa.table(
+        {
+            "shop_id": ["s1"] * 3,
+            "buyer_id": [r[0] for r in rows],
+            "sender": [r[1] for r in rows],
+            "ts": pa.array([r[2] for r in rows]).cast(pa.timestamp("ms")),
+            "seq": pa.array([r[3] for r in rows], pa.int32()),
+            "agent_id": [r[4] for r in rows],
+        }
+    )
+    as_text = typed.set_column(3, "ts", pa.array([r[2] for r in rows])).set_column(
+        4, "seq", pa.array([str(r[3]) for r in rows])
+    )
+    results = []
+    for name, table in (("typed", typed), ("text", as_text)):
+        (tmp_path / name).mkdir()
+        pq.write_table(table, tmp_path / name / "messages.parquet")
+        results.append(kefu.assess(tmp_path / name, "taobao", "2024-01-08"))
+    typed_result, text_result = results
+    assert shop_row(typed_result)["rounds_responded"] == 1  # seq puts the buyer first
+    assert shop_row(typed_result) == shop_row(text_result)
+    quarantined = typed_result.load.quarantine.to_pylist()
+    assert [(q["field"], q["reason"]) for q in quarantined] == [("ts", "missing")]

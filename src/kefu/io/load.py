@@ -513,12 +513,14 @@ def _quarantine_rows(
         whens = " ".join(f"WHEN {i} THEN {sql_str(f)}" for i, f in enumerate(files))
         return f"CASE {file_no} {whens} END"
 
+    # The unusable rows are found in the checked copy (checking them again from the staged
+    # view would parse every row twice); only their raw records are read back.
     invalid = [
         f"""SELECT s.file_no, s.row_no, 'invalid' AS kind, s._field AS field, s._reason AS reason,
                    {st.raw_value} AS value, {st.record("r")} AS record
-            FROM {st.view} AS s JOIN {st.raw} AS r
-              ON r.row_no = s.row_no AND {st.file_of("r")} = s.file_no
-            WHERE s._field IS NOT NULL"""
+            FROM (SELECT * FROM checked_{table} WHERE _field IS NOT NULL
+                    AND file_no BETWEEN {st.file_no} AND {st.file_no + st.files - 1}) AS s
+            JOIN {st.raw} AS r ON r.row_no = s.row_no AND {st.file_of("r")} = s.file_no"""
         for st in staged
     ]
     if table == "messages":

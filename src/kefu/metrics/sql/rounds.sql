@@ -22,27 +22,31 @@ WITH parts AS (
   FROM stream_events
   WHERE sender = 'buyer'
   GROUP BY shop_id, buyer_id, k, part
-), replies AS (
-  SELECT
-    shop_id, buyer_id, k,
-    MIN(CASE WHEN sender = 'agent' THEN ts END) AS answer_ts,
-    MAX(CASE WHEN sender = 'agent' THEN agent_id END) AS answer_agent,
-    MAX(CASE WHEN sender = 'bot' THEN ts END) AS last_bot_ts
+), answers AS (
+  -- Each agent message has a k of its own (k counts the agent messages before it), so the
+  -- agent message with a round's k is its answer: no aggregation needed.
+  SELECT shop_id, buyer_id, k, ts AS answer_ts, agent_id AS answer_agent
   FROM stream_events
-  WHERE sender IN ('agent', 'bot')
+  WHERE sender = 'agent'
+), bots AS (
+  SELECT shop_id, buyer_id, k, MAX(ts) AS last_bot_ts
+  FROM stream_events
+  WHERE sender = 'bot'
   GROUP BY shop_id, buyer_id, k
 ), placed AS (
   SELECT
     x.*,
-    r.answer_ts AS group_answer_ts,
-    r.answer_agent AS group_answer_agent,
-    r.last_bot_ts,
+    a.answer_ts AS group_answer_ts,
+    a.answer_agent AS group_answer_agent,
+    o.last_bot_ts,
     ROW_NUMBER() OVER by_round AS round_no,
     LEAD(x.k) OVER by_round AS next_k,
     LAG(x.consultation) OVER by_round AS prev_consultation
   FROM parts AS x
-  LEFT JOIN replies AS r
-    ON r.shop_id = x.shop_id AND r.buyer_id = x.buyer_id AND r.k = x.k
+  LEFT JOIN answers AS a
+    ON a.shop_id = x.shop_id AND a.buyer_id = x.buyer_id AND a.k = x.k
+  LEFT JOIN bots AS o
+    ON o.shop_id = x.shop_id AND o.buyer_id = x.buyer_id AND o.k = x.k
   WINDOW by_round AS (PARTITION BY x.shop_id, x.buyer_id ORDER BY x.k, x.part)
 ), grouped AS (
   -- The answer closes the last part of its group: a question left open at midnight is
