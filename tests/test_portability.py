@@ -10,6 +10,7 @@ equal the direct run's, row for row.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -18,7 +19,7 @@ from roundtrip import RoundTripEngine
 import kefu
 from kefu.demo.generator import generate_demo, write_demo
 from kefu.metrics.assessment import Assessment
-from kefu.metrics.relations import RELATIONS
+from kefu.metrics.relations import RELATIONS, STREAM_ORDER
 from kefu.metrics.templates import parsed, placeholders, template_names
 from kefu.rules.profile import load_profile
 
@@ -41,6 +42,12 @@ def demo(tmp_path_factory):
 def _sorted(table: pa.Table) -> list[dict]:
     rows = table.to_pylist()
     return sorted(rows, key=lambda r: [str(v) for v in r.values()])
+
+
+def test_the_stream_order_constant_is_the_templates_order():
+    """T3: queries that list a stream's messages use the order stream_counts.sql sorts by."""
+    text = (Path(kefu.__file__).parent / "metrics" / "sql" / "stream_counts.sql").read_text()
+    assert "ORDER BY " + ", ".join(STREAM_ORDER) in text
 
 
 def test_every_template_parses_and_names_its_placeholders():

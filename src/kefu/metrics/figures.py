@@ -29,7 +29,6 @@ class Level:
     name: str
     keys: tuple[str, ...]
     key_exprs: tuple[str, ...]
-    joins_agents: bool = False
     #: Only rows inside the window make keys (days, hours); a shop or an agent with nothing
     #: in the window still gets its row of zeros, "not assessed".
     window_keys: bool = False
@@ -38,9 +37,7 @@ class Level:
 LEVELS: dict[str, Level] = {
     "shop": Level("shop", ("shop_id",), ("x.shop_id",)),
     "agent": Level("agent", ("shop_id", "agent_id"), ("x.shop_id", "x.agent_id")),
-    "group": Level(
-        "group", ("shop_id", "agent_group"), ("x.shop_id", "g.agent_group"), joins_agents=True
-    ),
+    "group": Level("group", ("shop_id", "agent_group"), ("x.shop_id", "g.agent_group")),
     "day": Level("day", ("shop_id", "day"), ("x.shop_id", "x.day"), window_keys=True),
     "hour": Level("hour", ("shop_id", "hour"), ("x.shop_id", "x.hour"), window_keys=True),
 }

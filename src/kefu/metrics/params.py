@@ -24,17 +24,6 @@ def seconds_of_day(clock: str, param: str) -> int:
     return hours * 3600 + minutes * 60
 
 
-def sql_ts(value: dt.datetime) -> str:
-    return f"TIMESTAMP '{value:%Y-%m-%d %H:%M:%S}'"
-
-
-def sql_num(value: object) -> str:
-    """A profile number as SQL: a DOUBLE for fractions (DuckDB reads ``0.9`` as a DECIMAL)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProfileError(f"expected a number, got {value!r}")
-    return str(value) if isinstance(value, int) else f"CAST({value!r} AS DOUBLE)"
-
-
 def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -121,14 +110,3 @@ class Params:
             time_hours_end=time_hours[1],
         )
         return values
-
-
-def in_clock_window(ts: str, window: tuple[int, int]) -> str:
-    """SQL: the local clock time of ``ts`` falls in ``[start, end)``; wraps past midnight."""
-    start, end = window
-    sod = f"(hour({ts}) * 3600 + minute({ts}) * 60 + second({ts}))"
-    if start == 0 and end == 86400:
-        return "TRUE"
-    if start <= end:
-        return f"({sod} >= {start} AND {sod} < {end})"
-    return f"({sod} >= {start} OR {sod} < {end})"

@@ -53,5 +53,3 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("refusal_audit", "refusal_audit"),
     Relation("agent_days", "agent_days"),
 )
-
-RELATION_NAMES = tuple(r.name for r in RELATIONS)

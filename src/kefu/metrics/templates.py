@@ -120,8 +120,3 @@ def render(name: str, values: Mapping[str, Value], names: Mapping[str, str]) -> 
     """Template ``name`` bound to ``values``, reading the relations and tables in ``names``."""
     tree = parsed(name).copy()
     return qualify(bind(tree, values, f"sql/{name}.sql"), names)
-
-
-def to_sql(tree: exp.Expression, dialect: str = DIALECT) -> str:
-    """A bound template as SQL text of ``dialect`` (``duckdb``, ``spark``, …)."""
-    return tree.sql(dialect=dialect)
