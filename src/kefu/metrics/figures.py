@@ -100,32 +100,107 @@ def grouping_bits(level: Level) -> int:
     return int("".join(map(str, bits)), 2)
 
 
+AGENTS_JOIN = f"LEFT JOIN ({ONE_AGENT}) AS g ON g.shop_id = x.shop_id AND g.agent_id = x.agent_id"
+
+
+def _column(e: str) -> str:
+    return e.split(".")[1]
+
+
 def _relation_parts(relation: str, p: Params) -> str:
-    """One relation's figures for every level in one scan (GROUPING SETS), NULL-padded."""
-    agents_join = (
-        f"LEFT JOIN ({ONE_AGENT}) AS g ON g.shop_id = x.shop_id AND g.agent_id = x.agent_id"
-    )
-    keys = [f"{e} AS {e.split('.')[1]}" for e in KEY_EXPRS]
+    """One relation's figures but its quantiles, for every level in one scan (GROUPING
+    SETS), NULL-padded."""
+    keys = [f"{e} AS {_column(e)}" for e in KEY_EXPRS]
     cols = [
-        f"{aggregate(f, p)} AS {f.name}" if f.relation == relation else f"NULL AS {f.name}"
+        f"{aggregate(f, p)} AS {f.name}"
+        if f.relation == relation and f.kind != "quantile"
+        else f"NULL AS {f.name}"
         for f in registry.aggregated()
     ]
     sets = ", ".join(f"({', '.join(lv.key_exprs)})" for lv in LEVELS.values())
     return f"""
       SELECT GROUPING({", ".join(KEY_EXPRS)}) AS grouping_bits, {", ".join(keys)},
              COUNT(CASE WHEN x.in_window THEN 1 END) AS window_rows, {", ".join(cols)}
-      FROM {relation} AS x {agents_join}
+      FROM {relation} AS x {AGENTS_JOIN}
       GROUP BY GROUPING SETS ({sets})
     """
 
 
+def _interpolated(figure: Figure, flag: int) -> str:
+    """``quantile_cont``'s definition over ranked rows: with ``n`` rows of the flag sorted
+    by value, h = (n − 1)·q, the value at 0-based position ⌊h⌋ plus (h − ⌊h⌋) times the
+    step to the one at ⌈h⌉ (rank ``r_i`` is 1-based; ``n_i`` is on every row)."""
+    h = f"((n_{flag} - 1) * {figure.q})"
+    at = f"MAX(CASE WHEN f_{flag} AND r_{flag} = {{}}({h}) + 1 THEN v END)"
+    low, high = at.format("FLOOR"), at.format("CEIL")
+    fraction = f"MAX({h} - FLOOR({h}))"
+    return f"{low} + {fraction} * ({high} - {low})"
+
+
+def _quantile_parts(relation: str, p: Params) -> list[str]:
+    """The relation's quantiles at every level, by one sort per level and value.
+
+    A holistic aggregate keeps every value of every group in memory, which no memory cap
+    can spill (a year of 100 M messages ran out of memory at 4 GB); a window sorts, and a
+    sort spills. So the rows of each quantile's flag are ranked by value within the level's
+    groups, and the two ranks around the quantile's position are interpolated exactly as
+    ``quantile_cont`` does (linear, h = (n − 1)·q).
+    """
+    quantiles = [f for f in registry.of_relation(relation) if f.kind == "quantile"]
+    parts = []
+    for value in dict.fromkeys(str(f.value) for f in quantiles):
+        figures = [f for f in quantiles if f.value == value]
+        flags = list(dict.fromkeys(str(f.of) for f in figures))
+        picked = " OR ".join(f"({flag})" for flag in flags)
+        for level in LEVELS.values():
+            keys = [f"k_{_column(e)}" for e in level.key_exprs]
+            inner = [f"{e} AS k_{_column(e)}" for e in level.key_exprs]
+            inner += [f"({flag}) AS f_{i}" for i, flag in enumerate(flags)]
+            group = f"PARTITION BY {', '.join(keys)}"
+            ranks = [
+                f"SUM(CASE WHEN f_{i} THEN 1 ELSE 0 END) OVER ({group} ORDER BY v "
+                f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS r_{i}, "
+                f"COUNT(CASE WHEN f_{i} THEN 1 END) OVER ({group}) AS n_{i}"
+                for i in range(len(flags))
+            ]
+            out = [
+                f"k_{_column(e)} AS {_column(e)}"
+                if e in level.key_exprs
+                else f"NULL AS {_column(e)}"
+                for e in KEY_EXPRS
+            ]
+            cols = [
+                f"{_interpolated(f, flags.index(str(f.of)))} AS {f.name}"
+                if f in figures
+                else f"NULL AS {f.name}"
+                for f in registry.aggregated()
+            ]
+            parts.append(f"""
+              SELECT {grouping_bits(level)} AS grouping_bits, {", ".join(out)},
+                     COUNT(CASE WHEN in_window THEN 1 END) AS window_rows, {", ".join(cols)}
+              FROM (
+                SELECT *, {", ".join(ranks)}
+                FROM (
+                  SELECT {", ".join(inner)}, x.in_window, {value} AS v
+                  FROM {relation} AS x {AGENTS_JOIN}
+                  WHERE ({picked}) AND {value} IS NOT NULL
+                ) AS q
+              ) AS r
+              GROUP BY {", ".join(keys)}
+            """)
+    return parts
+
+
 def level_parts(p: Params) -> str:
-    """SQL of ``level_parts``: every audit relation's figures at every level, one scan each.
+    """SQL of ``level_parts``: every audit relation's figures at every level, one scan each
+    (and one sort per level for the quantiles).
 
     A level's rows are those with its ``grouping_bits``; the levels whose keys only rows
     inside the window make (days, hours) keep the keys with ``window_rows`` > 0.
     """
-    return " UNION ALL ".join(_relation_parts(r, p) for r in registry.AUDIT_RELATIONS)
+    parts = [_relation_parts(r, p) for r in registry.AUDIT_RELATIONS]
+    parts += [q for r in registry.AUDIT_RELATIONS for q in _quantile_parts(r, p)]
+    return " UNION ALL ".join(parts)
 
 
 def _merged(level: Level) -> str:
