@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import sqlglot
+from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 from kefu.engine.duckdb import DuckDBEngine
@@ -38,6 +39,12 @@ class RoundTripEngine:
         self.statements.append(sql)
         return round_trip(sql)
 
+    def relation_name(self, namespace: str, relation: str) -> str:
+        return self.inner.relation_name(namespace, relation)
+
+    def render(self, tree: exp.Expression) -> str:
+        return self.inner.render(tree)
+
     def namespace(self, name: str) -> None:
         self.inner.namespace(name)
 
@@ -52,3 +59,6 @@ class RoundTripEngine:
 
     def query(self, sql: str) -> pa.Table:
         return self.inner.query(self._trip(sql))
+
+    def batches(self, sql: str) -> pa.RecordBatchReader:
+        return self.inner.batches(self._trip(sql))

@@ -25,17 +25,22 @@ from kefu.io.discover import discover_inputs
 from kefu.io.load import LoadReport, load_inputs
 from kefu.io.partitions import partitioned_as_of, prune_messages
 from kefu.io.readers import InputError
-from kefu.metrics.assessment import Assessment
+from kefu.metrics.assessment import Assessment, Engine, Figures
 from kefu.metrics.params import Params
+from kefu.metrics.relations import INPUTS
 from kefu.rules.profile import Profile, load_profile
 
 
 @dataclass
 class Result:
-    """An assessment: the figures per level, the load reconciliation, and the audit."""
+    """An assessment: the figures per level, the load reconciliation, and the audit.
+
+    ``figures`` maps a level to its Arrow table, read from the engine when first asked for
+    (``kefu.metrics.assessment.Figures``); the assessment stays open for that.
+    """
 
     params: Params
-    figures: dict[str, pa.Table]
+    figures: Figures
     load: LoadReport
     assessment: Assessment
 
@@ -172,7 +177,7 @@ def assess(
     *,
     header_map: dict[str, str] | None = None,
     sender_map: dict[str, str] | None = None,
-    engine: DuckDBEngine | None = None,
+    engine: Engine | None = None,
     memory_limit: str | None = None,
     on_file: Callable[[str, str], None] | None = None,
     on_step: Callable[[str], None] | None = None,
@@ -185,6 +190,9 @@ def assess(
     ``header_map`` maps unusual headers to canonical columns (``{"发言人": "sender"}``),
     ``sender_map`` unusual sender values to buyer, agent, bot or system (``{"2": "bot"}``).
     ``memory_limit`` (e.g. ``"2GB"``; default ``KEFU_MEMORY_LIMIT``) caps the engine.
+    ``engine`` runs the definitions: DuckDB embedded (the default), or
+    ``kefu.engine.spark.SparkEngine`` on a cluster; inputs are always checked by the one
+    loader (DuckDB), which hands its checked tables to the engine.
     ``on_file(table, path)`` and ``on_step(relation)`` report progress. Every option is
     checked before any file is read. An input without one usable message or rating row
     gives empty figures: ``check_accepted(result.load)`` turns that into an error.
@@ -196,14 +204,17 @@ def assess(
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     day = as_date(as_of)
-    limit = resolve_memory_limit(memory_limit) if engine is None else None
+    own_loader = not isinstance(engine, DuckDBEngine)
+    limit = resolve_memory_limit(memory_limit) if own_loader else None
     files = inputs if isinstance(inputs, dict) else discover_inputs(inputs)
-    eng = engine or DuckDBEngine(memory_limit=limit)
+    loader = engine if isinstance(engine, DuckDBEngine) else DuckDBEngine(memory_limit=limit)
     day = day or partitioned_as_of(files)
     files, pruned = prune_messages(files, prof, day, windows) if day else (files, [])
-    report = load_inputs(eng, files, str(prof["timezone"]), header_map, on_file, sender_map)
+    report = load_inputs(loader, files, str(prof["timezone"]), header_map, on_file, sender_map)
     report.notes[:0] = pruned
-    day = day or default_as_of(eng)
+    day = day or default_as_of(loader)
     params = Params(prof, day)
-    assessment = Assessment(eng, params, on_step)
-    return Result(params, assessment.all_figures(), report, assessment)
+    runner: Engine = engine or loader
+    runner.receive(loader, INPUTS)
+    assessment = Assessment(runner, params, on_step)
+    return Result(params, Figures(assessment), report, assessment)

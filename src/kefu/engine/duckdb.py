@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from sqlglot import exp
 
 #: DuckDB alone would take 80 % of RAM; 1.5 GB keeps a 10 M-message month under 2 GB of
 #: process memory (docs/benchmarks.md) at about a fifth more time, spilling the rest.
@@ -45,6 +46,20 @@ class DuckDBEngine:
         self.con = duckdb.connect(config=config)
         # T1: pinned after connect; ICU is built in but cannot be configured before it.
         self.con.execute("SET TimeZone = 'UTC'")
+
+    @staticmethod
+    def relation_name(namespace: str, relation: str) -> str:
+        """An assessment's relations live in a schema of their own: ``kefu_a1.rounds``."""
+        return f"{namespace}.{relation}"
+
+    def render(self, tree: exp.Expression) -> str:
+        """A bound template (sqlglot tree) as the SQL DuckDB runs: its own dialect."""
+        return tree.sql(dialect=self.dialect)
+
+    def receive(self, loader: DuckDBEngine, tables: tuple[str, ...]) -> None:
+        """The loader's tables are already this session's (kefu loads with DuckDB)."""
+        if loader is not self:
+            raise ValueError("a DuckDB engine assesses the tables it loaded itself")
 
     def execute(self, sql: str, params: list[Any] | None = None) -> None:
         # Fetch to the end: DuckDB 2 refuses new work while a result is left unread.
@@ -88,6 +103,13 @@ class DuckDBEngine:
 
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
+
+    def batches(self, sql: str, rows: int = 100_000) -> pa.RecordBatchReader:
+        """``sql``'s rows as a stream of Arrow batches, so a large result is never held whole.
+
+        Read it to the end before the next query: the session serves one result at a time.
+        """
+        return self.con.sql(sql).to_arrow_reader(rows)
 
     def scalar(self, sql: str) -> Any:
         rows = self.con.execute(sql).fetchall()

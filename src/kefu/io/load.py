@@ -11,6 +11,7 @@ naive one is taken as local. The result is a naive local TIMESTAMP, converted on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,12 +98,42 @@ class TableCount:
         return self.read == self.accepted + self.quarantined + self.duplicates
 
 
+#: The session table holding every quarantined row of a load (read through LoadReport).
+QUARANTINE_TABLE = "quarantine_rows"
+
+
 @dataclass
 class LoadReport:
+    """What a load read, accepted and left out: one :class:`TableCount` per table.
+
+    The rows left out stay in the engine (``QUARANTINE_TABLE``, spilled to disk past its
+    memory limit, like the data) until ``quarantine`` or ``quarantine_batches`` reads them:
+    a year with a million bad rows does not hold them all in memory.
+    """
+
     counts: dict[str, TableCount]
-    quarantine: pa.Table
+    #: The session that holds the quarantined rows (None: there are none).
+    engine: DuckDBEngine | None = None
     #: What was left out of readable files, one line each (an Excel sheet of other headers).
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def quarantined_rows(self) -> int:
+        """Rows left out: quarantined and duplicates, every table (``quarantine``'s rows)."""
+        return sum(c.quarantined + c.duplicates for c in self.counts.values())
+
+    @functools.cached_property
+    def quarantine(self) -> pa.Table:
+        """Every row not used: table, kind, file, row, field, reason, raw value and record."""
+        return self.quarantine_batches().read_all()
+
+    def quarantine_batches(self) -> pa.RecordBatchReader:
+        """The quarantine as a stream of batches (read it before the next query)."""
+        if self.engine is None or not self.quarantined_rows:
+            return pa.RecordBatchReader.from_batches(QUARANTINE_SCHEMA, [])
+        columns = ", ".join(f'"{c}"' for c in QUARANTINE_SCHEMA.names)
+        sql = f"SELECT {columns} FROM {QUARANTINE_TABLE} ORDER BY table_no, file_no, row"
+        return self.engine.batches(sql).cast(QUARANTINE_SCHEMA)
 
     def lines(self, lang: str = "en") -> list[str]:
         """One reconciliation line per table that was given, then the notes."""
@@ -504,10 +535,10 @@ def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: Tabl
     engine.view(table, f"{accepted} WHERE c._field IS NULL")
 
 
-def _quarantine_rows(
-    engine: DuckDBEngine, table: str, staged: list[_Staged], files: list[str]
-) -> pa.Table:
-    """Every row not used, with its file, row, field, reason, raw value and raw record."""
+def _quarantine_rows(table: str, staged: list[_Staged], files: list[str]) -> str:
+    """SQL: every row of ``table`` not used, with its file, row, field, reason, raw value
+    and raw record (and ``table_no``, ``file_no`` to keep the order the files were given).
+    """
 
     def name_of(file_no: str) -> str:
         whens = " ".join(f"WHEN {i} THEN {sql_str(f)}" for i, f in enumerate(files))
@@ -538,12 +569,12 @@ def _quarantine_rows(
                 WHERE d.file_no BETWEEN {st.file_no} AND {st.file_no + st.files - 1}"""
             for st in staged
         ]
-    return engine.query(f"""
-        SELECT {sql_str(table)} AS "table", kind, {name_of("file_no")} AS file, row_no AS "row",
+    return f"""
+        SELECT {list(TABLES).index(table)} AS table_no, file_no, {sql_str(table)} AS "table", kind,
+               {name_of("file_no")} AS file, CAST(row_no AS BIGINT) AS "row",
                field, reason, value, record
         FROM ({" UNION ALL ".join(invalid)}) AS q
-        ORDER BY file_no, row_no
-    """).cast(QUARANTINE_SCHEMA)
+    """
 
 
 def load_inputs(
@@ -578,6 +609,8 @@ def load_inputs(
                 staged.append(one)
         _finish(engine, table, staged, count)
         if count.quarantined or count.duplicates:
-            quarantines.append(_quarantine_rows(engine, table, staged, files))
-    quarantine = pa.concat_tables(quarantines) if quarantines else QUARANTINE_SCHEMA.empty_table()
-    return LoadReport(counts, quarantine, notes)
+            quarantines.append(_quarantine_rows(table, staged, files))
+    if quarantines:
+        # Kept now: the raw relations it reads are the files as they were at load.
+        engine.materialize(QUARANTINE_TABLE, " UNION ALL ".join(quarantines))
+    return LoadReport(counts, engine if quarantines else None, notes)

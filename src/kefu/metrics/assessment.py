@@ -9,8 +9,8 @@ and the previous one, two web requests — coexist in one session.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 import sqlglot
@@ -21,11 +21,18 @@ from kefu.metrics.params import Params
 from kefu.metrics.relations import INPUTS, RELATIONS
 from kefu.metrics.templates import DIALECT, parsed_tree, qualify, render
 
+if TYPE_CHECKING:
+    from kefu.engine.duckdb import DuckDBEngine
+
 
 class Engine(Protocol):
     """What an engine offers the definitions (DuckDB here; Spark on a cluster)."""
 
     dialect: str
+
+    def relation_name(self, namespace: str, relation: str) -> str: ...
+
+    def render(self, tree: exp.Expression) -> str: ...
 
     def namespace(self, name: str) -> None: ...
 
@@ -36,6 +43,10 @@ class Engine(Protocol):
     def view(self, name: str, sql: str) -> None: ...
 
     def query(self, sql: str) -> pa.Table: ...
+
+    def batches(self, sql: str) -> pa.RecordBatchReader: ...
+
+    def receive(self, loader: DuckDBEngine, tables: tuple[str, ...]) -> None: ...
 
 
 _numbers = itertools.count(1)
@@ -86,10 +97,11 @@ class Assessment:
 
     def table(self, relation: str) -> str:
         """The session name of one of this assessment's relations: ``kefu_a1.rounds``."""
-        return f"{self.namespace}.{relation}"
+        return self.engine.relation_name(self.namespace, relation)
 
     def sql(self, tree: exp.Expression) -> str:
-        return tree.sql(dialect=self.engine.dialect)
+        """A bound tree (DuckDB's dialect) as the SQL this assessment's engine runs."""
+        return self.engine.render(tree)
 
     def query(self, sql: str) -> pa.Table:
         """Run ``sql`` (DuckDB dialect) over this assessment's relations and input tables.
@@ -99,17 +111,63 @@ class Assessment:
         tree = parsed_tree(sqlglot.parse_one(sql, read=DIALECT))
         return self.engine.query(self.sql(qualify(tree, self.names)))
 
-    def figures(self, level: str) -> pa.Table:
-        """All figures of ``level`` (shop, agent, group, day or hour)."""
-        if level == "agent_day":
-            return self.engine.query(
-                f"SELECT * FROM {self.table('agent_days')} ORDER BY shop_id, agent_id, day"
-            )
-        return self.engine.query(self.sql(level_query(level, self.params, self.names)))
-
-    def all_figures(self) -> dict[str, pa.Table]:
-        return {level: self.figures(level) for level in (*LEVELS, "agent_day")}
-
     def relation(self, name: str, where: str = "TRUE", order: str = "1") -> pa.Table:
         """Rows of an audit relation (``rounds``, ``rating_audit``, ``refusal_audit``)."""
         return self.query(f"SELECT * FROM {name} WHERE {where} ORDER BY {order}")
+
+    def figures_sql(self, level: str) -> str:
+        """The query (engine dialect) of every figure of ``level``, one row per key."""
+        if level == "agent_day":
+            return f"SELECT * FROM {self.table('agent_days')} ORDER BY shop_id, agent_id, day"
+        return self.sql(level_query(level, self.params, self.names))
+
+    def figures(self, level: str) -> pa.Table:
+        """All figures of ``level`` (shop, agent, group, day, hour or agent_day)."""
+        return self.engine.query(self.figures_sql(level))
+
+    def all_figures(self) -> dict[str, pa.Table]:
+        return {level: self.figures(level) for level in FIGURE_LEVELS}
+
+
+#: The levels an assessment has figures for: LEVELS, then one row per agent and day.
+FIGURE_LEVELS = (*LEVELS, "agent_day")
+
+
+class Figures(Mapping[str, pa.Table]):
+    """An assessment's figures by level, each read from the engine when first asked for.
+
+    A year of a marketplace has millions of day and agent-day rows: reading only the levels
+    a caller uses, and streaming the ones written to files (:meth:`batches`), keeps them
+    out of memory (docs/benchmarks.md, out of core). A level read once is kept.
+
+    >>> figures = Figures(assessment)  # doctest: +SKIP
+    >>> figures["shop"].num_rows  # doctest: +SKIP
+    1
+    """
+
+    def __init__(self, assessment: Assessment) -> None:
+        self.assessment = assessment
+        self._read: dict[str, pa.Table] = {}
+
+    def __getitem__(self, level: str) -> pa.Table:
+        if level not in FIGURE_LEVELS:
+            raise KeyError(level)
+        if level not in self._read:
+            self._read[level] = self.assessment.figures(level)
+        return self._read[level]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FIGURE_LEVELS)
+
+    def __len__(self) -> int:
+        return len(FIGURE_LEVELS)
+
+    def batches(self, level: str) -> pa.RecordBatchReader:
+        """``level``'s rows as a stream of batches, not kept (read it before the next query)."""
+        if level in self._read:
+            return pa.RecordBatchReader.from_batches(
+                self._read[level].schema, self._read[level].to_batches()
+            )
+        if level not in FIGURE_LEVELS:
+            raise KeyError(level)
+        return self.assessment.engine.batches(self.assessment.figures_sql(level))

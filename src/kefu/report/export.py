@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -161,13 +162,25 @@ def summary(result: Result) -> dict[str, Any]:
     }
 
 
+def write_batches(rows: pa.RecordBatchReader, path: Path, fmt: str) -> None:
+    """Write a stream of batches as one CSV or Parquet file, a batch at a time."""
+    writer: pacsv.CSVWriter | pq.ParquetWriter
+    if fmt == "csv":
+        writer = pacsv.CSVWriter(path, rows.schema)
+    else:
+        writer = pq.ParquetWriter(path, rows.schema)
+    with writer:
+        for batch in rows:
+            writer.write_batch(batch)
+
+
 def write_quarantine(result: Result, out: Path) -> Path | None:
     """``quarantine.csv``: every row not used, with file, row, field and reason."""
-    if result.load.quarantine.num_rows == 0:
+    if not result.load.quarantined_rows:
         return None
     out.mkdir(parents=True, exist_ok=True)
     path = out / "quarantine.csv"
-    pacsv.write_csv(result.load.quarantine, path)
+    write_batches(result.load.quarantine_batches(), path, "csv")
     return path
 
 
@@ -185,12 +198,10 @@ def write_figures(result: Result, out: Path, fmt: str) -> list[Path]:
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), "utf-8")
         return [path]
     paths = []
-    for level, table in result.figures.items():
+    for level in result.figures:
         path = out / f"figures-{level}.{fmt}"
-        if fmt == "csv":
-            pacsv.write_csv(table, path)
-        else:
-            pq.write_table(table, path)
+        # Streamed: a year's day and agent-day levels are never held whole in memory.
+        write_batches(result.figures.batches(level), path, fmt)
         paths.append(path)
     meta = out / "assessment.json"
     meta.write_text(json.dumps(summary(result), ensure_ascii=False, indent=1), "utf-8")

@@ -6,6 +6,7 @@ recomputed here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -45,7 +46,7 @@ def best_agent(agents: pa.Table, shop_id: str) -> dict[str, Any] | None:
     return min(rows, key=lambda r: r["first_response_s"], default=None)
 
 
-def standing_lines(figures: dict[str, pa.Table], shop: dict[str, Any], lang: str) -> list[str]:
+def standing_lines(figures: Mapping[str, pa.Table], shop: dict[str, Any], lang: str) -> list[str]:
     """Short lines naming what holds a shop back, each with its rule ID."""
     sid = shop["shop_id"]
     zh = lang == "zh"
