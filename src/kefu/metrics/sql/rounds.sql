@@ -66,7 +66,7 @@ WITH parts AS (
     -- counts days whatever the unit sqlglot gives it.
     ROUND(EXTRACT(EPOCH FROM answer_ts) - EXTRACT(EPOCH FROM start_ts), 3) AS wait_s,
     CAST(start_ts AS DATE) AS day,
-    hour(start_ts) AS hour,
+    CAST(hour(start_ts) AS BIGINT) AS hour,  -- BIGINT on every engine (Spark: INT)
     (start_ts >= :window_start AND start_ts < :window_end) AS in_window,
     -- R5, P2: the daily windows [start, end) of local clock time; one that ends before it
     -- starts wraps past midnight.

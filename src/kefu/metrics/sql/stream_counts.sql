@@ -15,15 +15,16 @@
 WITH counted AS (
   SELECT
     shop_id, buyer_id, agent_id, sender, ts,
-    CAST(ROW_NUMBER() OVER stream AS INTEGER) AS pos,
-    CAST(SUM(CASE WHEN sender = 'agent' THEN 1 ELSE 0 END) OVER stream
+    CAST(ROW_NUMBER() OVER by_stream AS INTEGER) AS pos,
+    -- Parenthesised: Spark reads `OVER w - x` as the window name `w-x`.
+    CAST((SUM(CASE WHEN sender = 'agent' THEN 1 ELSE 0 END) OVER by_stream)
          - CASE WHEN sender = 'agent' THEN 1 ELSE 0 END AS INTEGER) AS k,
-    CAST(SUM(CASE WHEN sender = 'buyer' THEN 1 ELSE 0 END) OVER stream AS INTEGER) AS b,
+    CAST(SUM(CASE WHEN sender = 'buyer' THEN 1 ELSE 0 END) OVER by_stream AS INTEGER) AS b,
     CAST(SUM(CASE WHEN sender = 'agent' OR (:refusal_counts_bot AND sender = 'bot')
-                  THEN 1 ELSE 0 END) OVER stream AS INTEGER) AS s
+                  THEN 1 ELSE 0 END) OVER by_stream AS INTEGER) AS s
   FROM messages
   WHERE ts >= :history_start AND ts < :history_end
-  WINDOW stream AS (
+  WINDOW by_stream AS (
     PARTITION BY shop_id, buyer_id
     ORDER BY ts, seq NULLS FIRST, file_no, row_no
     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
