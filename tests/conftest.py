@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,22 @@ def example_figures(shop: dict[str, Any]) -> dict[str, str]:
         "first response time": f"{shop['first_response_s']:.1f} s",
         "average response time": f"{shop['response_s']:.1f} s",
     }
+
+
+#: CI sets KEFU_REQUIRE_SPARK=1: there a machine without Java fails the Spark tests.
+REQUIRE_SPARK = os.environ.get("KEFU_REQUIRE_SPARK") == "1"
+
+
+@pytest.fixture(scope="session")
+def spark_engine():
+    """One local Spark session (two cores) for every test that runs the definitions on it."""
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        if REQUIRE_SPARK:
+            pytest.fail("KEFU_REQUIRE_SPARK=1 but Java (Spark needs 17) is not installed")
+        pytest.skip("no Java: Spark needs Java 17")
+    from kefu.engine.spark import SparkEngine
+
+    engine = SparkEngine(master="local[2]")
+    yield engine
+    engine.close()
+    engine.spark.stop()

@@ -1,4 +1,5 @@
-"""Every conformance case runs, on DuckDB and after a DuckDB → Spark → DuckDB round trip.
+"""Every conformance case runs on DuckDB, after a DuckDB → Spark → DuckDB round trip, and
+on Spark itself (a local session).
 
 The platform's cases are in shared/conformance; kefu's own, which also assert audit rows,
 are in tests/conformance. A new file in either folder is picked up without code changes.
@@ -32,11 +33,11 @@ def test_cases_are_found():
     assert any(p.parent != HERE for p in CASES), f"no cases under {SHARED / 'conformance'}"
 
 
-def _assess(case: dict, folder: Path) -> kefu.Result:
+def _assess(case: dict, folder: Path, engine=None) -> kefu.Result:
     for table in TABLES:
         if case.get(table):
             write_jsonl(folder / f"{table}.jsonl", case[table])
-    return kefu.assess(folder, case["profile"], case["as_of"])
+    return kefu.assess(folder, case["profile"], case["as_of"], engine=engine)
 
 
 def _check_figures(case: dict, figures: dict) -> None:
@@ -76,3 +77,15 @@ def test_conformance_case_after_the_round_trip_to_spark(path: Path, tmp_path: Pa
     tripped = Assessment(RoundTripEngine(result.assessment.engine), result.params)
     _check_figures(case, tripped.all_figures())
     _check_rows(case, tripped)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_conformance_case_on_spark(path: Path, tmp_path: Path, spark_engine):
+    case = json.loads(path.read_text("utf-8"))
+    result = _assess(case, tmp_path, spark_engine)
+    try:
+        _check_figures(case, result.figures)
+        _check_rows(case, result.assessment)
+    finally:
+        result.assessment.close()

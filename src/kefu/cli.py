@@ -32,15 +32,18 @@ from kefu.api import (
 )
 from kefu.cli_options import (
     AsOf,
+    EngineOpt,
     Lang,
     MapOpt,
     MemoryOpt,
     PathsArg,
     ProfileOpt,
     SenderMapOpt,
+    SparkMasterOpt,
     parse_header_map,
     parse_sender_map,
 )
+from kefu.engine import EngineUnavailable, check_engine, open_engine
 from kefu.importers.commands import import_cmd
 from kefu.io.discover import discover_inputs
 from kefu.io.errors import engine_message
@@ -72,7 +75,7 @@ def error_line(exc: Exception) -> str | None:
             f"the engine ran out of memory ({engine_message(oom)}); give it more with "
             "--memory-limit (e.g. --memory-limit 4GB) or KEFU_MEMORY_LIMIT"
         )
-    if isinstance(exc, InputError | ProfileError | ValueError):
+    if isinstance(exc, InputError | ProfileError | ValueError | EngineUnavailable):
         return str(exc)
     if isinstance(exc, duckdb.Error):
         return engine_message(exc)
@@ -103,10 +106,11 @@ def user_errors() -> Iterator[None]:
 
 def check_options(
     *, lang: str = "en", profile: str | None = None, as_of: str | None = None,
-    memory_limit: str | None = None,
+    memory_limit: str | None = None, engine: str = "duckdb",
 ) -> None:  # fmt: skip
     """The options every assessing command shares, checked before any file is read."""
     check_lang(lang, "--lang")
+    check_engine(engine, "--engine")
     if profile is not None:
         load_profile(profile)
     as_date(as_of, "--as-of")
@@ -121,15 +125,19 @@ def run_assessment(
     memory_limit: str | None = None,
     sender_map: dict[str, str] | None = None,
     windows: int = 1,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> Result:
     """Assess with a progress display of each file read and each definition built.
 
     ``windows=2``: the window before this one is computed too (``api.assess``).
+    ``engine`` runs the definitions (``duckdb`` or ``spark``, on ``spark_master``).
     """
     prof = load_profile(profile)
     day = as_date(as_of, "--as-of")
     limit = resolve_memory_limit(memory_limit, "--memory-limit")
     inputs = discover_inputs(paths)
+    runner = open_engine(engine, memory_limit=limit, spark_master=spark_master)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     # No spinner when stderr is no terminal: it would leave a blank line before an error.
     quiet = not err.is_terminal
@@ -148,7 +156,7 @@ def run_assessment(
         try:
             return assess(
                 inputs, prof, day, header_map=header_map, sender_map=sender_map,
-                memory_limit=limit,
+                memory_limit=limit, engine=runner,
                 on_file=on_file, on_step=on_step, windows=windows,
             )  # fmt: skip
         except duckdb.Error as exc:
@@ -196,6 +204,8 @@ def assess_cmd(
     header_map: MapOpt = None,
     sender_values: SenderMapOpt = None,
     memory_limit: MemoryOpt = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
     scorecards: Annotated[
         int, typer.Option(help="Full scorecards up to this many shops; beyond, one line each.")
     ] = 10,
@@ -215,11 +225,16 @@ def assess_cmd(
     from kefu.report.scorecard import print_scorecards
 
     with user_errors():
-        check_options(lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit)
+        check_options(
+            lang=lang, profile=profile, as_of=as_of, memory_limit=memory_limit, engine=engine
+        )
         formats = check_formats(fmt or ["json"], "--format")
         check_out_folder(out, "--out")
         mapping, senders = parse_header_map(header_map), parse_sender_map(sender_values)
-        result = run_assessment(paths, profile, as_of, mapping, memory_limit, senders)
+        result = run_assessment(
+            paths, profile, as_of, mapping, memory_limit, senders,
+            engine=engine, spark_master=spark_master,
+        )  # fmt: skip
         _print_reconciliation(result, lang)
         nothing = nothing_accepted(result.load)
         if nothing is None:

@@ -26,6 +26,20 @@ MemoryOpt = Annotated[
         "(default: KEFU_MEMORY_LIMIT, else 1536MB).",
     ),
 ]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Engine that runs the definitions: duckdb (embedded) or spark (pyspark, Java 17).",
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="With --engine spark: the master URL, e.g. spark://host:7077 (default local[*]).",
+    ),
+]
 ProfileOpt = Annotated[
     str, typer.Option("--profile", "-p", help="taobao, tmall, 1688, or a profile .toml file.")
 ]

@@ -108,8 +108,12 @@ class Assessment:
 
         ``FROM rounds`` reads this assessment's rounds, whichever others the session holds.
         """
+        return self.engine.query(self._rendered(sql))
+
+    def _rendered(self, sql: str) -> str:
+        """``sql`` (DuckDB dialect) over this assessment's names, as its engine runs it."""
         tree = parsed_tree(sqlglot.parse_one(sql, read=DIALECT))
-        return self.engine.query(self.sql(qualify(tree, self.names)))
+        return self.sql(qualify(tree, self.names))
 
     def relation(self, name: str, where: str = "TRUE", order: str = "1") -> pa.Table:
         """Rows of an audit relation (``rounds``, ``rating_audit``, ``refusal_audit``)."""
@@ -118,7 +122,8 @@ class Assessment:
     def figures_sql(self, level: str) -> str:
         """The query (engine dialect) of every figure of ``level``, one row per key."""
         if level == "agent_day":
-            return f"SELECT * FROM {self.table('agent_days')} ORDER BY shop_id, agent_id, day"
+            # Through the parser, so every engine sorts NULLs as DuckDB does.
+            return self._rendered("SELECT * FROM agent_days ORDER BY shop_id, agent_id, day")
         return self.sql(level_query(level, self.params, self.names))
 
     def figures(self, level: str) -> pa.Table:

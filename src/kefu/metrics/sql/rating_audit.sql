@@ -16,8 +16,9 @@ WITH placed AS (
 ), per_buyer AS (
   SELECT
     *,
-    SUM(CASE WHEN in_window AND dedupe IS NULL THEN 1 ELSE 0 END)
-      OVER (PARTITION BY shop_id, buyer_id) AS buyer_counted
+    -- BIGINT on both engines (DuckDB's SUM of integers is a HUGEINT, Spark's a BIGINT).
+    CAST(SUM(CASE WHEN in_window AND dedupe IS NULL THEN 1 ELSE 0 END)
+      OVER (PARTITION BY shop_id, buyer_id) AS BIGINT) AS buyer_counted
   FROM placed
 ), judged AS (
   SELECT
@@ -28,7 +29,7 @@ WITH placed AS (
 )
 SELECT
   shop_id, buyer_id, agent_id, score, ts, source, file_no, row_no,
-  CAST(ts AS DATE) AS day, hour(ts) AS hour, buyer_counted, in_window,
+  CAST(ts AS DATE) AS day, CAST(hour(ts) AS BIGINT) AS hour, buyer_counted, in_window,
   CASE WHEN NOT in_window THEN 'outside_window'
        WHEN own_account THEN 'own_account_rating'
        WHEN dedupe IS NOT NULL THEN dedupe

@@ -39,7 +39,7 @@ WITH parts AS (
     a.answer_ts AS group_answer_ts,
     a.answer_agent AS group_answer_agent,
     o.last_bot_ts,
-    ROW_NUMBER() OVER by_round AS round_no,
+    CAST(ROW_NUMBER() OVER by_round AS BIGINT) AS round_no,  -- BIGINT on both engines
     LEAD(x.k) OVER by_round AS next_k,
     LAG(x.consultation) OVER by_round AS prev_consultation
   FROM parts AS x

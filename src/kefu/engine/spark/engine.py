@@ -1,0 +1,214 @@
+"""The cluster engine: Spark. Everything Spark-specific that runs definitions is here.
+
+The definitions are the same templates the DuckDB engine runs, rendered by sqlglot in
+Spark's dialect (``kefu.metrics.templates``); the few spellings Spark lacks are rewritten
+on the parsed tree by :func:`kefu.engine.spark.dialect.for_spark`, never in a template.
+
+The inputs are checked and quarantined by kefu's one loader (DuckDB, ``kefu.io.load``)
+and handed over as Parquet (:meth:`SparkEngine.receive`), so validation is never written
+twice. Times are naive local wall-clock times, as the loader made them: the session is
+pinned to UTC (T1) and ``TIMESTAMP`` means ``TIMESTAMP_NTZ``, so Spark converts nothing.
+
+>>> from kefu.engine.spark import SparkEngine  # doctest: +SKIP
+>>> result = kefu.assess("shop-data/", engine=SparkEngine())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from kefu.engine import EngineUnavailable
+from kefu.engine.spark.dialect import for_spark
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from kefu.engine.duckdb import DuckDBEngine
+
+#: What the session must say whoever made it: T1, and times as the loader wrote them.
+SESSION_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+    # The same Arrow types DuckDB returns (string, not large_string).
+    "spark.sql.execution.arrow.useLargeVarTypes": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Spark's ANSI mode raises where DuckDB yields NULL (a division by zero in a rate
+    # nobody can have); the templates are written for NULL.
+    "spark.sql.ansi.enabled": "false",
+}
+
+#: A local session's settings: small shuffles (kefu's data per shop is small) and no UI.
+LOCAL_CONF = {
+    "spark.sql.shuffle.partitions": "8",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # kefu shows its own progress
+    "spark.driver.memory": "2g",
+}
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def local_session(master: str = "local[*]", conf: dict[str, str] | None = None) -> SparkSession:
+    """A Spark session on ``master`` (``local[*]``: this machine's cores, or a cluster URL).
+
+    A session that cannot start (no Java 17, a master nobody answers) is one
+    ``EngineUnavailable`` line, not a Java stack trace.
+    """
+    from pyspark.errors import PySparkException
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName("kefu")
+    for key, value in {**LOCAL_CONF, **SESSION_CONF, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")  # kefu says what went wrong itself
+        return session
+    except (PySparkException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EngineUnavailable(
+            f"Spark did not start on {master} ({first}); it needs Java 17 (JAVA_HOME)"
+        ) from None
+
+
+class SparkEngine:
+    """A Spark session that runs kefu's SQL definitions (the engine protocol of
+    ``kefu.metrics.assessment``).
+
+    ``spark`` is an existing session (a cluster's); without one a session is started on
+    ``master``. An assessment's relations are temporary views named ``<assessment>__<name>``;
+    a relation later steps read more than once is cached (memory, then disk), so no query
+    recomputes it. ``scratch`` is where the loader's checked tables are handed over as
+    Parquet (default: a temporary folder; on a cluster, a path every executor reads).
+    """
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(
+        self,
+        spark: SparkSession | None = None,
+        *,
+        master: str = "local[*]",
+        scratch: str | None = None,
+    ) -> None:
+        self.spark = spark or local_session(master)
+        for key, value in SESSION_CONF.items():
+            self.spark.conf.set(key, value)
+        self._own_scratch = scratch is None
+        self.scratch = Path(scratch or tempfile.mkdtemp(prefix="kefu-spark-"))
+        if self._own_scratch:  # removed with the engine, or at exit, whichever comes first
+            weakref.finalize(self, shutil.rmtree, str(self.scratch), True)
+        self._cached: dict[str, DataFrame] = {}
+
+    # -- names -----------------------------------------------------------------------
+    @staticmethod
+    def relation_name(namespace: str, relation: str) -> str:
+        """Temporary views have no schema: ``kefu_a1.rounds`` is ``kefu_a1__rounds``."""
+        return f"{namespace}__{relation}"
+
+    @staticmethod
+    def _checked(name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError(f"not a relation name for Spark: {name!r}")
+        return name
+
+    # -- the engine protocol ---------------------------------------------------------
+    def namespace(self, name: str) -> None:
+        self.drop_namespace(name)
+
+    def drop_namespace(self, name: str) -> None:
+        prefix = f"{name}__"
+        for view in list(self._cached):
+            if view.startswith(prefix):
+                self.drop(view)
+        for row in self.spark.sql("SHOW VIEWS").collect():
+            if row.viewName.startswith(prefix) and row.isTemporary:
+                self.spark.catalog.dropTempView(row.viewName)
+
+    def materialize(self, name: str, sql: str) -> None:
+        """Compute ``sql`` once (cached, spilling to disk) as the temporary view ``name``."""
+        from pyspark import StorageLevel
+
+        self.drop(name)
+        frame = self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
+        frame.count()  # computed now, once, as a step of its own (progress, errors)
+        frame.createOrReplaceTempView(self._checked(name))
+        self._cached[name] = frame
+
+    def view(self, name: str, sql: str) -> None:
+        """Name ``sql`` as a temporary view: recomputed by each query that reads it."""
+        self.drop(name)
+        self.spark.sql(sql).createOrReplaceTempView(self._checked(name))
+
+    def drop(self, name: str) -> None:
+        frame = self._cached.pop(name, None)
+        if frame is not None:
+            frame.unpersist()
+        self.spark.catalog.dropTempView(name)
+
+    def render(self, tree: Any) -> str:
+        """A bound template (sqlglot tree, DuckDB's dialect) as the SQL Spark runs."""
+        return str(for_spark(tree).sql(dialect="spark"))
+
+    def query(self, sql: str) -> pa.Table:
+        return _as_duckdb_types(self.spark.sql(sql).toArrow())
+
+    def batches(self, sql: str) -> pa.RecordBatchReader:
+        table = self.query(sql)
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+
+    def scalar(self, sql: str) -> Any:
+        rows = self.spark.sql(sql).collect()
+        return rows[0][0] if rows else None
+
+    # -- inputs ----------------------------------------------------------------------
+    def receive(self, loader: DuckDBEngine, tables: tuple[str, ...]) -> None:
+        """Take the loader's checked tables: each written once as Parquet, read by Spark.
+
+        The loader's tables are views that parse and check rows as they are read; writing
+        them is the one pass of checking, and Spark reads the typed result.
+        """
+        for table in tables:
+            folder = self.scratch / table
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            path = folder / "part-0.parquet"
+            loader.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(path)}' (FORMAT parquet)")
+            self.materialize(table, f"SELECT * FROM parquet.`{_sql_path(folder)}`")
+
+    def close(self) -> None:
+        for name in list(self._cached):
+            self.drop(name)
+        if self._own_scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _as_duckdb_types(table: pa.Table) -> pa.Table:
+    """Spark's Arrow result with the types DuckDB returns for the same SQL.
+
+    Spark's ``TIMESTAMP_NTZ`` arrives as a timestamp without zone already; strings and
+    integers differ only where Spark chose wider types.
+    """
+    fields = []
+    for f in table.schema:
+        kind = f.type
+        if pa.types.is_large_string(kind):
+            kind = pa.string()
+        elif pa.types.is_timestamp(kind) and kind.tz is not None:
+            kind = pa.timestamp(kind.unit)
+        # Nullable, as DuckDB's results are (Spark knows a count is never NULL).
+        fields.append(pa.field(f.name, kind, True))
+    return table.cast(pa.schema(fields))
