@@ -204,10 +204,11 @@ def assess(
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     day = as_date(as_of)
-    own_loader = not isinstance(engine, DuckDBEngine)
-    limit = resolve_memory_limit(memory_limit) if own_loader else None
     files = inputs if isinstance(inputs, dict) else discover_inputs(inputs)
-    loader = engine if isinstance(engine, DuckDBEngine) else DuckDBEngine(memory_limit=limit)
+    if isinstance(engine, DuckDBEngine):
+        loader = engine  # the caller's session, with its own memory limit
+    else:
+        loader = DuckDBEngine(memory_limit=resolve_memory_limit(memory_limit))
     day = day or partitioned_as_of(files)
     files, pruned = prune_messages(files, prof, day, windows) if day else (files, [])
     report = load_inputs(loader, files, str(prof["timezone"]), header_map, on_file, sender_map)

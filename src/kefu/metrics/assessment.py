@@ -169,10 +169,8 @@ class Figures(Mapping[str, pa.Table]):
 
     def batches(self, level: str) -> pa.RecordBatchReader:
         """``level``'s rows as a stream of batches, not kept (read it before the next query)."""
-        if level in self._read:
-            return pa.RecordBatchReader.from_batches(
-                self._read[level].schema, self._read[level].to_batches()
-            )
         if level not in FIGURE_LEVELS:
             raise KeyError(level)
+        if level in self._read:
+            return self._read[level].to_reader()
         return self.assessment.engine.batches(self.assessment.figures_sql(level))

@@ -137,7 +137,7 @@ def _interpolated(figure: Figure, flag: int) -> str:
     return f"{low} + {fraction} * ({high} - {low})"
 
 
-def _quantile_parts(relation: str, p: Params) -> list[str]:
+def _quantile_parts(relation: str) -> list[str]:
     """The relation's quantiles at every level, by one sort per level and value.
 
     A holistic aggregate keeps every value of every group in memory, which no memory cap
@@ -199,7 +199,7 @@ def level_parts(p: Params) -> str:
     inside the window make (days, hours) keep the keys with ``window_rows`` > 0.
     """
     parts = [_relation_parts(r, p) for r in registry.AUDIT_RELATIONS]
-    parts += [q for r in registry.AUDIT_RELATIONS for q in _quantile_parts(r, p)]
+    parts += [q for r in registry.AUDIT_RELATIONS for q in _quantile_parts(r)]
     return " UNION ALL ".join(parts)
 
 

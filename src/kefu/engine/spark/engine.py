@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -29,6 +29,7 @@ from kefu.engine.spark.dialect import for_spark
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+    from sqlglot import exp
 
     from kefu.engine.duckdb import DuckDBEngine
 
@@ -66,7 +67,9 @@ def local_session(master: str = "local[*]", conf: dict[str, str] | None = None) 
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName("kefu")
-    for key, value in {**LOCAL_CONF, **SESSION_CONF, **(conf or {})}.items():
+    # A cluster's own settings (shuffle partitions, driver memory) are its operator's.
+    local = LOCAL_CONF if master.startswith("local") else {}
+    for key, value in {**local, **SESSION_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
@@ -105,8 +108,9 @@ class SparkEngine:
             self.spark.conf.set(key, value)
         self._own_scratch = scratch is None
         self.scratch = Path(scratch or tempfile.mkdtemp(prefix="kefu-spark-"))
-        if self._own_scratch:  # removed with the engine, or at exit, whichever comes first
-            weakref.finalize(self, shutil.rmtree, str(self.scratch), True)
+        # An own scratch folder goes with the engine (close, garbage, or exit: the first).
+        owned = [str(self.scratch)] if self._own_scratch else []
+        self._cleanup = weakref.finalize(self, _remove, owned)
         self._cached: dict[str, DataFrame] = {}
 
     # -- names -----------------------------------------------------------------------
@@ -155,7 +159,7 @@ class SparkEngine:
             frame.unpersist()
         self.spark.catalog.dropTempView(name)
 
-    def render(self, tree: Any) -> str:
+    def render(self, tree: exp.Expression) -> str:
         """A bound template (sqlglot tree, DuckDB's dialect) as the SQL Spark runs."""
         return str(for_spark(tree).sql(dialect="spark"))
 
@@ -163,12 +167,7 @@ class SparkEngine:
         return _as_duckdb_types(self.spark.sql(sql).toArrow())
 
     def batches(self, sql: str) -> pa.RecordBatchReader:
-        table = self.query(sql)
-        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
-
-    def scalar(self, sql: str) -> Any:
-        rows = self.spark.sql(sql).collect()
-        return rows[0][0] if rows else None
+        return self.query(sql).to_reader()
 
     # -- inputs ----------------------------------------------------------------------
     def receive(self, loader: DuckDBEngine, tables: tuple[str, ...]) -> None:
@@ -188,8 +187,12 @@ class SparkEngine:
     def close(self) -> None:
         for name in list(self._cached):
             self.drop(name)
-        if self._own_scratch:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        self._cleanup()
+
+
+def _remove(folders: list[str]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _sql_path(path: Path) -> str:
@@ -199,8 +202,9 @@ def _sql_path(path: Path) -> str:
 def _as_duckdb_types(table: pa.Table) -> pa.Table:
     """Spark's Arrow result with the types DuckDB returns for the same SQL.
 
-    Spark's ``TIMESTAMP_NTZ`` arrives as a timestamp without zone already; strings and
-    integers differ only where Spark chose wider types.
+    Spark's strings arrive as ``large_string`` unless the session says otherwise, and a
+    zoned timestamp loses its zone (times are naive wall-clock times, T1); every field is
+    nullable, as DuckDB's are. Integer widths are not touched: the templates cast them.
     """
     fields = []
     for f in table.schema:
