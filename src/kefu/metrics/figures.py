@@ -79,13 +79,26 @@ def aggregate(figure: Figure, p: Params) -> str:
     raise ValueError(f"{figure.name}: a {figure.kind} figure is not aggregated per level")
 
 
+#: The SQL type of each kind of figure, and of each key: a NULL that pads a part of a UNION
+#: is cast to it, since an engine that types a bare NULL as text (PostgreSQL) cannot then
+#: unite it with a number.
+KIND_TYPES = {"count": "BIGINT", "ratio": "DOUBLE", "mean": "DOUBLE", "quantile": "DOUBLE"}
+KIND_TYPES |= {"at_least": "BOOLEAN"}
+KEY_TYPES = {"shop_id": "VARCHAR", "agent_id": "VARCHAR", "agent_group": "VARCHAR"}
+KEY_TYPES |= {"day": "DATE", "hour": "BIGINT"}
+
+
+def _null(figure: Figure) -> str:
+    return f"CAST(NULL AS {KIND_TYPES[figure.kind]}) AS {figure.name}"
+
+
 def _merged_value(figure: Figure) -> str:
     """A figure's value once its relation's part is merged with the others (zero if absent)."""
     value = f"MAX({figure.name})"
     if figure.kind == "count":
         return f"COALESCE({value}, 0)"
-    if figure.kind == "at_least":
-        return f"COALESCE({value}, FALSE)"
+    if figure.kind == "at_least":  # one part has it: BOOL_OR, since MAX(boolean) is not SQL
+        return f"COALESCE(BOOL_OR({figure.name}), FALSE)"
     return value
 
 
@@ -114,7 +127,7 @@ def _relation_parts(relation: str, p: Params) -> str:
     cols = [
         f"{aggregate(f, p)} AS {f.name}"
         if f.relation == relation and f.kind != "quantile"
-        else f"NULL AS {f.name}"
+        else _null(f)
         for f in registry.aggregated()
     ]
     sets = ", ".join(f"({', '.join(lv.key_exprs)})" for lv in LEVELS.values())
@@ -166,13 +179,13 @@ def _quantile_parts(relation: str) -> list[str]:
             out = [
                 f"k_{_column(e)} AS {_column(e)}"
                 if e in level.key_exprs
-                else f"NULL AS {_column(e)}"
+                else f"CAST(NULL AS {KEY_TYPES[_column(e)]}) AS {_column(e)}"
                 for e in KEY_EXPRS
             ]
             cols = [
                 f"{_interpolated(f, flags.index(str(f.of)))} AS {f.name}"
                 if f in figures
-                else f"NULL AS {f.name}"
+                else _null(f)
                 for f in registry.aggregated()
             ]
             parts.append(f"""
@@ -211,7 +224,7 @@ def _merged(level: Level) -> str:
     figures = ", ".join(f.name for f in registry.aggregated())
     parts = f"SELECT {keys}, {figures} FROM level_parts WHERE {where}"
     if level.name == "shop":  # every shop in the inputs is assessed, even with no rounds
-        nulls = ", ".join(f"NULL AS {f.name}" for f in registry.aggregated())
+        nulls = ", ".join(_null(f) for f in registry.aggregated())
         shops = "SELECT shop_id FROM shops UNION SELECT shop_id FROM messages UNION "
         parts += (
             f" UNION ALL SELECT shop_id, {nulls} FROM ({shops} SELECT shop_id FROM ratings) AS k"

@@ -29,7 +29,7 @@ WITH placed AS (
 )
 SELECT
   shop_id, buyer_id, agent_id, score, ts, source, file_no, row_no,
-  CAST(ts AS DATE) AS day, CAST(hour(ts) AS BIGINT) AS hour, buyer_counted, in_window,
+  CAST(ts AS DATE) AS day, CAST(EXTRACT(HOUR FROM ts) AS BIGINT) AS hour, buyer_counted, in_window,
   CASE WHEN NOT in_window THEN 'outside_window'
        WHEN own_account THEN 'own_account_rating'
        WHEN dedupe IS NOT NULL THEN dedupe

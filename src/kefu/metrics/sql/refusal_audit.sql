@@ -21,7 +21,7 @@ WITH matched AS (
 )
 SELECT
   shop_id, buyer_id, agent_id, prompt_ts AS ts, refusal_ts,
-  CAST(prompt_ts AS DATE) AS day, CAST(hour(prompt_ts) AS BIGINT) AS hour,
+  CAST(prompt_ts AS DATE) AS day, CAST(EXTRACT(HOUR FROM prompt_ts) AS BIGINT) AS hour,
   CASE WHEN NOT inside THEN 'outside_window'
        WHEN refusal_ts IS NULL THEN 'prompt'
        ELSE 'refused' END AS status,
@@ -32,7 +32,7 @@ FROM prompted
 UNION ALL
 SELECT
   c.shop_id, c.buyer_id, CAST(NULL AS VARCHAR), c.ts, c.ts,
-  CAST(c.ts AS DATE), CAST(hour(c.ts) AS BIGINT),
+  CAST(c.ts AS DATE), CAST(EXTRACT(HOUR FROM c.ts) AS BIGINT),
   'no_prompt',
   (c.ts >= :window_start AND c.ts < :window_end), FALSE, FALSE
 FROM refusals AS c

@@ -56,7 +56,10 @@ WITH parts AS (
     CASE WHEN next_k IS NULL OR next_k <> k THEN group_answer_ts END AS answer_ts,
     CASE WHEN next_k IS NULL OR next_k <> k THEN group_answer_agent END AS answer_agent,
     (prev_consultation IS NULL OR prev_consultation <> consultation) AS first_of_consultation,
-    hour(start_ts) * 3600 + minute(start_ts) * 60 + second(start_ts) AS start_sod
+    -- Seconds of the day, compared only with whole-second bounds (R5, P2), so it does not
+    -- matter that EXTRACT(SECOND) keeps the fraction on some engines and not on others.
+    EXTRACT(HOUR FROM start_ts) * 3600 + EXTRACT(MINUTE FROM start_ts) * 60
+      + EXTRACT(SECOND FROM start_ts) AS start_sod
   FROM placed
 ), timed AS (
   SELECT
@@ -66,7 +69,7 @@ WITH parts AS (
     -- counts days whatever the unit sqlglot gives it.
     ROUND(EXTRACT(EPOCH FROM answer_ts) - EXTRACT(EPOCH FROM start_ts), 3) AS wait_s,
     CAST(start_ts AS DATE) AS day,
-    CAST(hour(start_ts) AS BIGINT) AS hour,  -- BIGINT on every engine (Spark: INT)
+    CAST(EXTRACT(HOUR FROM start_ts) AS BIGINT) AS hour,  -- BIGINT on every engine (Spark: INT)
     (start_ts >= :window_start AND start_ts < :window_end) AS in_window,
     -- R5, P2: the daily windows [start, end) of local clock time; one that ends before it
     -- starts wraps past midnight.
