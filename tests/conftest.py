@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import re
 import shlex
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -102,3 +105,47 @@ def spark_engine():
     yield engine
     engine.close()
     engine.spark.stop()
+
+
+#: CI sets KEFU_REQUIRE_POSTGRES=1: there a machine without PostgreSQL fails its tests.
+REQUIRE_POSTGRES = os.environ.get("KEFU_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_program(name: str) -> str | None:
+    """A PostgreSQL server program: on PATH, or where Debian installs it (not on PATH)."""
+    found = shutil.which(name)
+    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
+    return found or (str(versions[0]) if versions else None)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn():
+    """A throwaway PostgreSQL server on a Unix socket, for the emitted SQL to run on.
+
+    Our own few lines rather than pytest-postgresql: the server refuses to run as root,
+    so under root (CI's containers) it runs as the ``postgres`` user the package creates.
+    ``fsync=off``: the data is thrown away after the session.
+    """
+    initdb, pg_ctl = _postgres_program("initdb"), _postgres_program("pg_ctl")
+    if not (initdb and pg_ctl):
+        if REQUIRE_POSTGRES:
+            pytest.fail("KEFU_REQUIRE_POSTGRES=1 but PostgreSQL (initdb, pg_ctl) is not installed")
+        pytest.skip("no PostgreSQL server programs (initdb, pg_ctl)")
+    folder = Path(tempfile.mkdtemp(prefix="kefu-pg-"))  # short: a socket path is <108 bytes
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    init = [initdb, "-D", str(data), "-A", "trust", "-U", "kefu", "--no-sync", "-E", "UTF8"]
+    subprocess.run([*as_user, *init, "--locale=C.UTF-8"], check=True, capture_output=True)
+    options = f"-k {folder} -c listen_addresses='' -c fsync=off"
+    start = [pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "-o", options, "start"]
+    subprocess.run([*as_user, *start], check=True, capture_output=True)
+    try:
+        yield f"host={folder} user=kefu dbname=postgres"
+    finally:
+        stop = [pg_ctl, "-D", str(data), "-m", "immediate", "stop"]
+        subprocess.run([*as_user, *stop], check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -42,12 +42,24 @@ from kefu.cli_options import (
     SparkMasterOpt,
     parse_header_map,
     parse_sender_map,
+    parse_table_map,
 )
 from kefu.engine import EngineUnavailable, check_engine, open_engine
 from kefu.importers.commands import import_cmd
 from kefu.io.discover import discover_inputs
 from kefu.io.errors import engine_message
 from kefu.io.readers import InputError
+from kefu.metrics.assessment import FIGURE_LEVELS
+from kefu.metrics.params import Params
+from kefu.metrics.warehouse import (
+    DIALECTS,
+    TARGETS,
+    assessment_sql,
+    check_dialect,
+    check_targets,
+    checked_orders,
+    checked_tables,
+)
 from kefu.rules.profile import ProfileError, load_profile
 
 app = typer.Typer(
@@ -399,6 +411,59 @@ def _write_scale_dataset(
         soft_wrap=True,
     )
     console.print(f"[dim]next: kefu assess {out}[/]", soft_wrap=True)
+
+
+@app.command("sql")
+def sql_cmd(
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="Assessment date; the window is the 30 days before it.")
+    ],
+    profile: ProfileOpt = "taobao",
+    dialect: Annotated[
+        str, typer.Option("--dialect", help=f"SQL dialect: {', '.join(DIALECTS)}.")
+    ] = "duckdb",
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help=f"Only this level or audit relation (repeatable): {', '.join(TARGETS)}.",
+        ),
+    ] = None,
+    tables: Annotated[
+        list[str] | None,
+        typer.Option("--table", help="Where an input lives: messages=db.chat_messages."),
+    ] = None,
+    input_order: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input-order",
+            help="The column ordering an input's ties without seq (T3): messages=line_no. "
+            "Default: msg_id.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the SQL to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Print the assessment as SQL a warehouse runs, one statement per level (docs/warehouse.md).
+
+    The statements read tables of checked canonical rows (docs/schema.md) and create
+    nothing; they compute what ``kefu assess`` does, from the same definitions.
+    """
+    with user_errors():
+        day = as_date(as_of, "--as-of")
+        assert day is not None
+        check_dialect(dialect, "--dialect")
+        check_targets(only or [], "--only")
+        sources = checked_tables(parse_table_map(tables, "--table"), "--table")
+        orders = checked_orders(parse_table_map(input_order, "--input-order"), "--input-order")
+        params = Params(load_profile(profile), day)
+        text = assessment_sql(params, dialect, only or FIGURE_LEVELS, sources, orders)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            out.write_text(text, encoding="utf-8")
+            err.print(f"[dim]wrote {out}[/]", highlight=False)
 
 
 @profiles_app.command("show")

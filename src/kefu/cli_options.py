@@ -80,6 +80,15 @@ def parse_sender_map(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def parse_table_map(pairs: list[str] | None, option: str) -> dict[str, str]:
+    """``--table INPUT=NAME`` or ``--input-order INPUT=COLUMN`` pairs as a mapping.
+
+    >>> parse_table_map(["messages=db.chat_messages"], "--table")
+    {'messages': 'db.chat_messages'}
+    """
+    return _pairs(pairs, option, "INPUT=NAME, e.g. messages=db.chat_messages")
+
+
 def _pairs(pairs: list[str] | None, option: str, form: str) -> dict[str, str]:
     mapping = {}
     for pair in pairs or []:
