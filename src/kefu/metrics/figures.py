@@ -88,7 +88,7 @@ KEY_TYPES = {"shop_id": "VARCHAR", "agent_id": "VARCHAR", "agent_group": "VARCHA
 KEY_TYPES |= {"day": "DATE", "hour": "BIGINT"}
 
 
-def _null(figure: Figure) -> str:
+def null_column(figure: Figure) -> str:
     return f"CAST(NULL AS {KIND_TYPES[figure.kind]}) AS {figure.name}"
 
 
@@ -116,18 +116,18 @@ def grouping_bits(level: Level) -> int:
 AGENTS_JOIN = f"LEFT JOIN ({ONE_AGENT}) AS g ON g.shop_id = x.shop_id AND g.agent_id = x.agent_id"
 
 
-def _column(e: str) -> str:
+def key_column(e: str) -> str:
     return e.split(".")[1]
 
 
-def _relation_parts(relation: str, p: Params) -> str:
+def relation_parts(relation: str, p: Params) -> str:
     """One relation's figures but its quantiles, for every level in one scan (GROUPING
     SETS), NULL-padded."""
-    keys = [f"{e} AS {_column(e)}" for e in KEY_EXPRS]
+    keys = [f"{e} AS {key_column(e)}" for e in KEY_EXPRS]
     cols = [
         f"{aggregate(f, p)} AS {f.name}"
         if f.relation == relation and f.kind != "quantile"
-        else _null(f)
+        else null_column(f)
         for f in registry.aggregated()
     ]
     sets = ", ".join(f"({', '.join(lv.key_exprs)})" for lv in LEVELS.values())
@@ -150,7 +150,7 @@ def _interpolated(figure: Figure, flag: int) -> str:
     return f"{low} + {fraction} * ({high} - {low})"
 
 
-def _quantile_parts(relation: str) -> list[str]:
+def quantile_parts(relation: str) -> list[str]:
     """The relation's quantiles at every level, by one sort per level and value.
 
     A holistic aggregate keeps every value of every group in memory, which no memory cap
@@ -166,8 +166,8 @@ def _quantile_parts(relation: str) -> list[str]:
         flags = list(dict.fromkeys(str(f.of) for f in figures))
         picked = " OR ".join(f"({flag})" for flag in flags)
         for level in LEVELS.values():
-            keys = [f"k_{_column(e)}" for e in level.key_exprs]
-            inner = [f"{e} AS k_{_column(e)}" for e in level.key_exprs]
+            keys = [f"k_{key_column(e)}" for e in level.key_exprs]
+            inner = [f"{e} AS k_{key_column(e)}" for e in level.key_exprs]
             inner += [f"({flag}) AS f_{i}" for i, flag in enumerate(flags)]
             group = f"PARTITION BY {', '.join(keys)}"
             ranks = [
@@ -177,15 +177,15 @@ def _quantile_parts(relation: str) -> list[str]:
                 for i in range(len(flags))
             ]
             out = [
-                f"k_{_column(e)} AS {_column(e)}"
+                f"k_{key_column(e)} AS {key_column(e)}"
                 if e in level.key_exprs
-                else f"CAST(NULL AS {KEY_TYPES[_column(e)]}) AS {_column(e)}"
+                else f"CAST(NULL AS {KEY_TYPES[key_column(e)]}) AS {key_column(e)}"
                 for e in KEY_EXPRS
             ]
             cols = [
                 f"{_interpolated(f, flags.index(str(f.of)))} AS {f.name}"
                 if f in figures
-                else _null(f)
+                else null_column(f)
                 for f in registry.aggregated()
             ]
             parts.append(f"""
@@ -211,8 +211,8 @@ def level_parts(p: Params) -> str:
     A level's rows are those with its ``grouping_bits``; the levels whose keys only rows
     inside the window make (days, hours) keep the keys with ``window_rows`` > 0.
     """
-    parts = [_relation_parts(r, p) for r in registry.AUDIT_RELATIONS]
-    parts += [q for r in registry.AUDIT_RELATIONS for q in _quantile_parts(r)]
+    parts = [relation_parts(r, p) for r in registry.AUDIT_RELATIONS]
+    parts += [q for r in registry.AUDIT_RELATIONS for q in quantile_parts(r)]
     return " UNION ALL ".join(parts)
 
 
@@ -224,7 +224,7 @@ def _merged(level: Level) -> str:
     figures = ", ".join(f.name for f in registry.aggregated())
     parts = f"SELECT {keys}, {figures} FROM level_parts WHERE {where}"
     if level.name == "shop":  # every shop in the inputs is assessed, even with no rounds
-        nulls = ", ".join(_null(f) for f in registry.aggregated())
+        nulls = ", ".join(null_column(f) for f in registry.aggregated())
         shops = "SELECT shop_id FROM shops UNION SELECT shop_id FROM messages UNION "
         parts += (
             f" UNION ALL SELECT shop_id, {nulls} FROM ({shops} SELECT shop_id FROM ratings) AS k"

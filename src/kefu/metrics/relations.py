@@ -51,5 +51,6 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("rating_audit", "rating_audit"),
     Relation("refusal_prompts", "refusal_prompts"),
     Relation("refusal_audit", "refusal_audit"),
+    Relation("agent_consultations", "agent_consultations", "view"),  # read once, by agent_days
     Relation("agent_days", "agent_days"),
 )

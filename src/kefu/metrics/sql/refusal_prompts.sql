@@ -5,7 +5,7 @@
 -- auto-replies when :refusal_counts_bot (assumed); system messages come from the platform,
 -- so they neither count nor break a run. A run is the shop messages sharing a buyer count
 -- b; their shop counts s are consecutive, so the prompting message has
--- s = first s + length - 1.
+-- s = first s + length - 1. `pos` is the prompting message's place in its stream.
 WITH shop_side AS (
   SELECT *
   FROM stream_events
@@ -23,6 +23,6 @@ WITH shop_side AS (
    AND e.s = r.first_s + :refusal_run_length - 1
 )
 SELECT
-  shop_id, buyer_id, agent_id, ts,
+  shop_id, buyer_id, agent_id, ts, pos,
   LEAD(ts) OVER (PARTITION BY shop_id, buyer_id ORDER BY pos) AS next_prompt_ts
 FROM prompts
