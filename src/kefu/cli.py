@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import duckdb
 import typer
@@ -61,6 +61,7 @@ from kefu.metrics.warehouse import (
     checked_tables,
 )
 from kefu.rules.profile import ProfileError, load_profile
+from kefu.state.daily import DailyResult, assess_daily
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -75,6 +76,7 @@ err = Console(stderr=True)
 
 #: Set to 1 to see the stack trace of an error kefu would print as one line.
 DEBUG_ENV = "KEFU_DEBUG"
+T = TypeVar("T")
 
 
 def error_line(exc: Exception) -> str | None:
@@ -150,6 +152,45 @@ def run_assessment(
     limit = resolve_memory_limit(memory_limit, "--memory-limit")
     inputs = discover_inputs(paths)
     runner = open_engine(engine, memory_limit=limit, spark_master=spark_master)
+    return _progressing(
+        inputs,
+        lambda on_file, on_step: assess(
+            inputs, prof, day, header_map=header_map, sender_map=sender_map,
+            memory_limit=limit, engine=runner, on_file=on_file, on_step=on_step,
+            windows=windows,
+        ),
+    )  # fmt: skip
+
+
+def run_daily(
+    paths: list[Path],
+    state: Path,
+    profile: str,
+    as_of: str | None,
+    header_map: dict[str, str],
+    memory_limit: str | None = None,
+    sender_map: dict[str, str] | None = None,
+) -> DailyResult:
+    """Add the new days to ``state`` and read the window from it, with progress shown."""
+    prof = load_profile(profile)
+    day = as_date(as_of, "--as-of")
+    limit = resolve_memory_limit(memory_limit, "--memory-limit")
+    inputs = discover_inputs(paths)
+    return _progressing(
+        inputs,
+        lambda on_file, on_step: assess_daily(
+            inputs, state, prof, day, header_map=header_map, sender_map=sender_map,
+            memory_limit=limit, on_file=on_file, on_step=on_step,
+        ),
+    )  # fmt: skip
+
+
+def _progressing(
+    inputs: dict[str, list[Path]],
+    run: Callable[[Callable[[str, str], None], Callable[[str], None]], T],
+) -> T:
+    """``run(on_file, on_step)`` under a progress display of each file read and each
+    definition built; a DuckDB error while a table is read names that table's files."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     # No spinner when stderr is no terminal: it would leave a blank line before an error.
     quiet = not err.is_terminal
@@ -166,11 +207,7 @@ def run_assessment(
             progress.update(task, description=f"computing {name}")
 
         try:
-            return assess(
-                inputs, prof, day, header_map=header_map, sender_map=sender_map,
-                memory_limit=limit, engine=runner,
-                on_file=on_file, on_step=on_step, windows=windows,
-            )  # fmt: skip
+            return run(on_file, on_step)
         except duckdb.Error as exc:
             if not loading or isinstance(exc, duckdb.OutOfMemoryException):
                 raise
@@ -182,7 +219,7 @@ def run_assessment(
             raise InputError(f"{loading[0]} ({files}): {engine_message(exc)}") from exc
 
 
-def _print_reconciliation(result: Result, lang: str = "en") -> None:
+def _print_reconciliation(result: Result | DailyResult, lang: str = "en") -> None:
     for line in result.load.lines(lang):
         console.print(f"[dim]{line}[/]")
     p = result.params
@@ -221,11 +258,21 @@ def assess_cmd(
     scorecards: Annotated[
         int, typer.Option(help="Full scorecards up to this many shops; beyond, one line each.")
     ] = 10,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="Daily runs: add the days this folder does not hold yet, read the window "
+            "from it (docs/scaling.md).",
+        ),
+    ] = None,
 ) -> None:
     """Compute every platform figure and print each shop's scorecard.
 
     ``--out`` holds this run's files only: figures, and ``quarantine.csv`` when a row was
-    quarantined; the files an earlier run wrote there are replaced or removed.
+    quarantined; the files an earlier run wrote there are replaced or removed. With
+    ``--state DIR`` only the days the state does not hold are assessed, and the figures
+    are read from its per-day sums (equal to a full recomputation over its days).
     """
     from kefu.report.export import (
         check_formats,
@@ -243,11 +290,20 @@ def assess_cmd(
         formats = check_formats(fmt or ["json"], "--format")
         check_out_folder(out, "--out")
         mapping, senders = parse_header_map(header_map), parse_sender_map(sender_values)
-        result = run_assessment(
-            paths, profile, as_of, mapping, memory_limit, senders,
-            engine=engine, spark_master=spark_master,
-        )  # fmt: skip
+        result: Result | DailyResult
+        if state is not None:
+            if engine != "duckdb":
+                raise ValueError(f"--state: daily runs use the embedded engine, not {engine}")
+            result = run_daily(paths, state, profile, as_of, mapping, memory_limit, senders)
+        else:
+            result = run_assessment(
+                paths, profile, as_of, mapping, memory_limit, senders,
+                engine=engine, spark_master=spark_master,
+            )  # fmt: skip
         _print_reconciliation(result, lang)
+        if isinstance(result, DailyResult):
+            for line in result.lines():
+                console.print(f"[dim]{line}[/]")
         nothing = nothing_accepted(result.load)
         if nothing is None:
             shops = result.figures["shop"].to_pylist()

@@ -26,6 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from kefu.api import Result
+from kefu.state.daily import DailyResult
 
 FORMATS = ("json", "csv", "parquet")
 #: The list of files kefu wrote into an output folder, kept in that folder.
@@ -142,7 +143,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def summary(result: Result) -> dict[str, Any]:
+def summary(result: Result | DailyResult) -> dict[str, Any]:
     """The assessment's context: profile, window, and the load reconciliation."""
     p = result.params
     return {
@@ -174,7 +175,7 @@ def write_batches(rows: pa.RecordBatchReader, path: Path, fmt: str) -> None:
             writer.write_batch(batch)
 
 
-def write_quarantine(result: Result, out: Path) -> Path | None:
+def write_quarantine(result: Result | DailyResult, out: Path) -> Path | None:
     """``quarantine.csv``: every row not used, with file, row, field and reason."""
     if not result.load.quarantined_rows:
         return None
@@ -184,7 +185,7 @@ def write_quarantine(result: Result, out: Path) -> Path | None:
     return path
 
 
-def write_figures(result: Result, out: Path, fmt: str) -> list[Path]:
+def write_figures(result: Result | DailyResult, out: Path, fmt: str) -> list[Path]:
     """One file per level (``figures-shop.csv`` …) or a single ``figures.json``."""
     check_formats([fmt])
     out.mkdir(parents=True, exist_ok=True)
