@@ -73,6 +73,20 @@ RATING = st.tuples(
     st.integers(0, DAYS - 1), SECONDS,
 )  # fmt: skip
 CLICK = st.tuples(st.integers(0, 5), st.integers(0, DAYS), SECONDS)
+# A run of shop messages with no buyer reply (F1's refusal prompt at the fourth), ten
+# seconds apart: (stream, sender of the run, agent, day, second, length).
+BURST = st.tuples(
+    st.integers(0, 5), st.sampled_from(["agent", "agent", "bot"]), st.sampled_from(["a1", "a2"]),
+    st.integers(0, DAYS - 1), SECONDS, st.integers(2, 5),
+)  # fmt: skip
+
+
+def with_bursts(events: list, bursts: list) -> list:
+    """``events`` and each burst's messages (a burst may run past midnight)."""
+    out = list(events)
+    for i, sender, agent, day, second, length in bursts:
+        out += [(i, sender, agent, day, second + 10 * n, True) for n in range(length)]
+    return out
 
 
 def _stream(i: int) -> tuple[str, str]:
@@ -88,7 +102,8 @@ def write_data(folder: Path, events: list, ratings: list, clicks: list, by_day: 
     by_file: dict[str, list[dict[str, Any]]] = {}
     for n, (i, sender, agent, day, second, has_seq) in enumerate(events):
         shop, buyer = _stream(i)
-        name = f"messages/day={(FIRST + dt.timedelta(days=day)).date()}" if by_day else "messages"
+        local_day = (FIRST + dt.timedelta(days=day, seconds=second)).date()
+        name = f"messages/day={local_day}" if by_day else "messages"
         by_file.setdefault(name, []).append({
             "shop_id": shop, "buyer_id": buyer, "sender": sender,
             "agent_id": agent if sender == "agent" else "",
@@ -135,18 +150,25 @@ def assert_same_figures(expected: dict, got: dict) -> None:
 @given(
     events=st.lists(EVENT, min_size=1, max_size=70),
     ratings=st.lists(RATING, max_size=10),
-    clicks=st.lists(CLICK, max_size=6),
+    bursts=st.lists(BURST, max_size=4),
+    clicks=st.lists(CLICK, max_size=8),
     cuts=st.lists(st.integers(1, DAYS - 1), max_size=3, unique=True),
     name=st.sampled_from(sorted(PROFILES)),
     by_day=st.booleans(),
 )
 def test_daily_runs_equal_a_full_recomputation(
-    events: list, ratings: list, clicks: list, cuts: list[int], name: str, by_day: bool
+    events: list,
+    bursts: list,
+    ratings: list,
+    clicks: list,
+    cuts: list[int],
+    name: str,
+    by_day: bool,
 ) -> None:
     root = Path(tempfile.mkdtemp(prefix="kefu-daily-"))
     try:
         data, state = root / "data", root / "state"
-        write_data(data, events, ratings, clicks, by_day)
+        write_data(data, with_bursts(events, bursts), ratings, clicks, by_day)
         prof = profile(name)
         full = kefu.assess(data, prof, AS_OF)
         expected = {level: full.figures[level] for level in full.figures}
@@ -179,7 +201,7 @@ def test_a_demo_month_day_by_day(demo: Path, tmp_path: Path, name: str) -> None:
     full = kefu.assess(demo, prof, dt.date(2026, 11, 1))
     assert_same_figures({lv: full.figures[lv] for lv in full.figures}, dict(daily.figures))
     assert daily.first_day == dt.date(2026, 10, 2) and daily.last_day == dt.date(2026, 10, 31)
-    assert "not read again" in daily.notes[0]
+    assert daily.notes[0].startswith("state: skipped ")
 
 
 def test_a_state_follows_one_profile_and_moves_forward(tmp_path: Path) -> None:
@@ -203,3 +225,106 @@ def test_changed_accounts_ask_for_a_rebuild(tmp_path: Path) -> None:
     (data / "accounts.csv").write_text("shop_id,account\ns1,b0\n", encoding="utf-8")
     with pytest.raises(StateError, match="accounts differ"):
         assess_daily(data, tmp_path / "state", "taobao", AS_OF)
+
+
+def test_the_command_line_adds_days_and_writes_the_one_off_figures(tmp_path: Path) -> None:
+    """``kefu assess --state``: a first run, a run that adds a day, a run with nothing new —
+    each writes the figures a one-off run writes for its window, and says what it added."""
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+
+    data, state = tmp_path / "data", tmp_path / "state"
+    events = [(0, "buyer", None, d, 43_200, True) for d in range(DAYS)]
+    events += [(0, "agent", "a1", d, 43_260, True) for d in range(DAYS)]
+    write_data(data, events, [(0, "a1", 5, 2, 43_300)], [], by_day=True)
+    runner = CliRunner()
+    steps = [("2026-03-04", "3 new days"), ("2026-03-05", "1 new day"), ("2026-03-05", "0 new")]
+    for as_of, added in steps:
+        out = tmp_path / f"out-{added}"
+        run = runner.invoke(app, ["assess", str(data), "--state", str(state), "--as-of", as_of,
+                                  "--out", str(out)])  # fmt: skip
+        assert run.exit_code == 0, run.output
+        assert f"state: {added}" in run.output
+    one_off = runner.invoke(
+        app, ["assess", str(data), "--as-of", "2026-03-05", "--out", str(tmp_path / "full")]
+    )
+    assert one_off.exit_code == 0, one_off.output
+    got = json.loads((tmp_path / "out-0 new" / "figures.json").read_text())
+    want = json.loads((tmp_path / "full" / "figures.json").read_text())
+    assert got["levels"] == want["levels"] and got["levels"]["shop"][0]["rounds"] == 4
+    bad = runner.invoke(app, ["assess", str(data), "--state", str(state), "--engine", "spark"])
+    assert bad.exit_code == 2 and "--state: daily runs use the embedded engine" in bad.output
+    (tmp_path / "file").write_text("x")
+    bad = runner.invoke(app, ["assess", str(data), "--state", str(tmp_path / "file")])
+    assert bad.exit_code == 2 and "a file, not a folder" in bad.output
+
+
+def _at(day: int, clock: str) -> int:
+    """Seconds from the first day's midnight to ``clock`` (HH:MM:SS) on ``day``."""
+    h, m, s = (int(x) for x in clock.split(":"))
+    return day * 86_400 + h * 3600 + m * 60 + s
+
+
+def _events(*story: tuple[str, str | None, int, str]) -> list:
+    """(sender, agent, day, clock) of stream 0 as generator events, in order (with seq)."""
+    events = []
+    for sender, agent, day, clock in story:
+        second = _at(day, clock)
+        events.append((0, sender, agent, second // 86_400, second % 86_400, True))
+    return events
+
+
+AGENT4 = [("agent", "a1", 0, f"10:0{i}:00") for i in range(1, 5)]  # F1: the 4th prompts
+
+#: Stories whose state crosses midnight, each in the run that must carry it; every day is a
+#: run of its own. (name, profile, events, ratings, clicks)
+STORIES = [
+    # F2, T2: a prompt, then a round answered; a click the next day still refuses it.
+    ("prompt clicked a day later", "taobao",
+     _events(("buyer", None, 0, "10:00:00"), *AGENT4, ("buyer", None, 0, "10:10:00"),
+             ("agent", "a1", 0, "10:11:00")),
+     [], [(0, 1, 9 * 3600)]),
+    # F1: after the prompted run and a buyer message, a new run goes on across midnight.
+    ("second run across midnight", "taobao",
+     _events(("buyer", None, 0, "10:00:00"), *AGENT4, ("buyer", None, 0, "10:10:00"),
+             ("agent", "a1", 0, "23:59:00"), ("agent", "a1", 0, "23:59:30"),
+             ("agent", "a1", 1, "08:00:00"), ("agent", "a1", 1, "08:01:00")),
+     [], [(0, 1, 8 * 3600 + 90)]),
+    # R6 off (twcs): a question at 23:59 answered at 00:01 is responded.
+    ("answer after midnight", "twcs",
+     _events(("buyer", None, 0, "23:59:00"), ("agent", "a2", 1, "00:01:00")), [], []),
+    # P3: the open round's first-of-consultation flag reads the round before it.
+    ("second round of a consultation", "twcs",
+     _events(("buyer", None, 0, "23:40:00"), ("agent", "a1", 0, "23:41:00"),
+             ("buyer", None, 0, "23:50:00"), ("agent", "a2", 1, "00:05:00")), [], []),
+    # P3 on an idle gap, E1: a consultation goes on past midnight.
+    ("consultation past midnight", "taobao-gap",
+     _events(("buyer", None, 0, "23:55:00"), ("agent", "a1", 0, "23:56:00"),
+             ("buyer", None, 1, "00:05:00"), ("agent", "a2", 1, "00:06:00")), [], []),
+    # R4 without R6: a round open for days takes the buyer's later messages.
+    ("round open for days", "twcs",
+     _events(("buyer", None, 0, "09:00:00"), ("buyer", None, 2, "09:00:00"),
+             ("agent", "a1", 3, "09:00:00"), ("buyer", None, 3, "10:00:00")), [], []),
+    # S3: a rating 14 hours after a counted one, across midnight, is a duplicate.
+    ("24-hour period across midnight", "taobao",
+     _events(("buyer", None, 0, "19:00:00"), ("agent", "a1", 0, "19:01:00")),
+     [(0, "a1", 1, 0, 20 * 3600), (0, "a1", 5, 1, 10 * 3600), (0, "a1", 4, 2, 21 * 3600)], []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("story", "name", "events", "ratings", "clicks"), STORIES, ids=[s[0] for s in STORIES]
+)
+def test_stories_across_midnight(
+    tmp_path: Path, story: str, name: str, events: list, ratings: list, clicks: list
+) -> None:
+    data = tmp_path / "data"
+    write_data(data, events, ratings, clicks, by_day=False)
+    prof = profile(name)
+    full = kefu.assess(data, prof, AS_OF)
+    expected = {level: full.figures[level] for level in full.figures}
+    for cut in range(1, DAYS):
+        assess_daily(data, tmp_path / "state", prof, (FIRST + dt.timedelta(days=cut)).date())
+    daily = assess_daily(data, tmp_path / "state", prof, AS_OF)
+    assert_same_figures(expected, dict(daily.figures))

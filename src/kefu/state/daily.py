@@ -403,7 +403,7 @@ def _note_skipped(before: dict[str, int], last: dt.date | None) -> list[str]:
     if not skipped or last is None:
         return []
     rows = ", ".join(f"{n} {t}" for t, n in skipped.items())
-    return [f"state: not read again — {rows} of days it holds already (through {last})"]
+    return [f"state: skipped {rows} of days it holds already (through {last})"]
 
 
 def assess_daily(
