@@ -31,8 +31,22 @@ from kefu.metrics.relations import INPUTS
 from kefu.rules.profile import Profile, load_profile
 
 
+class Windowed:
+    """What every assessment result says about its window: its profile and date."""
+
+    params: Params
+
+    @property
+    def profile(self) -> Profile:
+        return self.params.profile
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.params.as_of
+
+
 @dataclass
-class Result:
+class Result(Windowed):
     """An assessment: the figures per level, the load reconciliation, and the audit.
 
     ``figures`` maps a level to its Arrow table, read from the engine when first asked for
@@ -43,14 +57,6 @@ class Result:
     figures: Figures
     load: LoadReport
     assessment: Assessment
-
-    @property
-    def profile(self) -> Profile:
-        return self.params.profile
-
-    @property
-    def as_of(self) -> dt.date:
-        return self.params.as_of
 
     def window_figures(self, as_of: dt.date) -> dict[str, pa.Table]:
         """The figures of another window (e.g. the previous 30 days) from the same loaded data.

@@ -25,11 +25,11 @@ from kefu.metrics import registry
 from kefu.metrics.figures import (
     AGENTS_JOIN,
     KEY_EXPRS,
-    KEY_TYPES,
     LEVELS,
     grouping_bits,
     key_column,
     null_column,
+    padded_keys,
     quantile_parts,
     relation_parts,
 )
@@ -193,12 +193,7 @@ def _counted_quantile_parts(relation: str, value: str, counts: str, p: Params) -
             f"CURRENT ROW) AS cum_{i}, SUM(c_{i}) OVER ({group}) AS n_{i}"
             for i in range(len(flags))
         ]
-        out = [
-            f"k_{key_column(e)} AS {key_column(e)}"
-            if e in level.key_exprs
-            else f"CAST(NULL AS {KEY_TYPES[key_column(e)]}) AS {key_column(e)}"
-            for e in KEY_EXPRS
-        ]
+        out = padded_keys(level)
         cols = [
             f"{_interpolated(f, flags.index(str(f.of)))} AS {f.name}"
             if f in figures

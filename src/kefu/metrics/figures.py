@@ -120,6 +120,17 @@ def key_column(e: str) -> str:
     return e.split(".")[1]
 
 
+def padded_keys(level: Level) -> list[str]:
+    """Every level key column of a part of ``level_parts``: the level's own (``k_*`` of the
+    part's groups), the others NULL of their type."""
+    return [
+        f"k_{key_column(e)} AS {key_column(e)}"
+        if e in level.key_exprs
+        else f"CAST(NULL AS {KEY_TYPES[key_column(e)]}) AS {key_column(e)}"
+        for e in KEY_EXPRS
+    ]
+
+
 def relation_parts(relation: str, p: Params) -> str:
     """One relation's figures but its quantiles, for every level in one scan (GROUPING
     SETS), NULL-padded."""
@@ -176,12 +187,7 @@ def quantile_parts(relation: str) -> list[str]:
                 f"COUNT(CASE WHEN f_{i} THEN 1 END) OVER ({group}) AS n_{i}"
                 for i in range(len(flags))
             ]
-            out = [
-                f"k_{key_column(e)} AS {key_column(e)}"
-                if e in level.key_exprs
-                else f"CAST(NULL AS {KEY_TYPES[key_column(e)]}) AS {key_column(e)}"
-                for e in KEY_EXPRS
-            ]
+            out = padded_keys(level)
             cols = [
                 f"{_interpolated(f, flags.index(str(f.of)))} AS {f.name}"
                 if f in figures

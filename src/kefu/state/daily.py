@@ -26,6 +26,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
+from kefu.api import Windowed
 from kefu.engine.duckdb import DuckDBEngine
 from kefu.io.discover import discover_inputs
 from kefu.io.load import LoadReport, load_inputs
@@ -355,7 +356,7 @@ def _window_figures(session: _Session, p: Params, look: _Slice) -> StateFigures:
 
 
 @dataclass
-class DailyResult:
+class DailyResult(Windowed):
     """A daily run: the window's figures, the load reconciliation, and what the state holds."""
 
     params: Params
@@ -365,14 +366,6 @@ class DailyResult:
     last_day: dt.date | None
     new_days: int
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def profile(self) -> Profile:
-        return self.params.profile
-
-    @property
-    def as_of(self) -> dt.date:
-        return self.params.as_of
 
     def lines(self) -> list[str]:
         """What the run added and what the state holds, for the reconciliation."""
