@@ -253,6 +253,12 @@ def test_the_command_line_adds_days_and_writes_the_one_off_figures(tmp_path: Pat
     got = json.loads((tmp_path / "out-0 new" / "figures.json").read_text())
     want = json.loads((tmp_path / "full" / "figures.json").read_text())
     assert got["levels"] == want["levels"] and got["levels"]["shop"][0]["rounds"] == 4
+    quiet = tmp_path / "quiet-day"  # a day without a chat: the window comes from the state
+    quiet.mkdir()
+    (quiet / "messages.csv").write_text("shop_id,buyer_id,sender,ts\n", encoding="utf-8")
+    run = runner.invoke(app, ["assess", str(quiet), "--state", str(state), "--as-of",
+                              "2026-03-06", "--out", str(tmp_path / "quiet")])  # fmt: skip
+    assert run.exit_code == 0 and "state: 1 new day added" in run.output, run.output
     bad = runner.invoke(app, ["assess", str(data), "--state", str(state), "--engine", "spark"])
     assert bad.exit_code == 2 and "--state: daily runs use the embedded engine" in bad.output
     (tmp_path / "file").write_text("x")

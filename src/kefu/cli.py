@@ -305,6 +305,8 @@ def assess_cmd(
             for line in result.lines():
                 console.print(f"[dim]{line}[/]")
         nothing = nothing_accepted(result.load)
+        if isinstance(result, DailyResult) and result.first_day is not None:
+            nothing = None  # a day without chats: the state still holds the window's days
         if nothing is None:
             shops = result.figures["shop"].to_pylist()
             print_scorecards(console, shops, result.profile, lang, limit=scorecards)
