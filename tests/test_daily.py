@@ -281,22 +281,34 @@ def _events(*story: tuple[str, str | None, int, str]) -> list:
     return events
 
 
-AGENT4 = [("agent", "a1", 0, f"10:0{i}:00") for i in range(1, 5)]  # F1: the 4th prompts
+AGENT5 = [("agent", "a1", 0, f"10:0{i}:00") for i in range(1, 6)]  # F1: the 5th prompts
 
-#: Stories whose state crosses midnight, each in the run that must carry it; every day is a
-#: run of its own. (name, profile, events, ratings, clicks)
+#: Stories whose state crosses midnight, each in the run that must carry it: (name,
+#: profile, events, ratings, clicks, the days runs start on — default: every day).
 STORIES = [
     # F2, T2: a prompt, then a round answered; a click the next day still refuses it.
     ("prompt clicked a day later", "taobao",
-     _events(("buyer", None, 0, "10:00:00"), *AGENT4, ("buyer", None, 0, "10:10:00"),
+     _events(("buyer", None, 0, "10:00:00"), *AGENT5, ("buyer", None, 0, "10:10:00"),
              ("agent", "a1", 0, "10:11:00")),
      [], [(0, 1, 9 * 3600)]),
     # F1: after the prompted run and a buyer message, a new run goes on across midnight.
     ("second run across midnight", "taobao",
-     _events(("buyer", None, 0, "10:00:00"), *AGENT4, ("buyer", None, 0, "10:10:00"),
+     _events(("buyer", None, 0, "10:00:00"), *AGENT5, ("buyer", None, 0, "10:10:00"),
              ("agent", "a1", 0, "23:59:00"), ("agent", "a1", 0, "23:59:30"),
              ("agent", "a1", 1, "08:00:00"), ("agent", "a1", 1, "08:01:00")),
      [], [(0, 1, 8 * 3600 + 90)]),
+    # R4: the buyer message that ended the prompt's run is carried with its answer, so it
+    # does not join a later round (P3 would read the wrong consultation before the next).
+    ("prompt's run, then rounds over days", "twcs",
+     _events(("buyer", None, 0, "10:00:00"), *AGENT5, ("buyer", None, 0, "10:10:00"),
+             ("agent", "a1", 0, "10:11:00"), ("buyer", None, 1, "09:00:00"),
+             ("agent", "a1", 1, "09:01:00"), ("buyer", None, 1, "23:59:00"),
+             ("agent", "a2", 2, "00:00:30")), [], [(0, 2, 60)], [2]),
+    # F2: two prompts in one second; only the second is still open at midnight.
+    ("two prompts in one second", "taobao-gap",
+     _events(("buyer", None, 0, "23:55:00"), *[("bot", None, 0, "23:55:00")] * 5,
+             ("buyer", None, 0, "23:55:00"), *[("bot", None, 0, "23:55:00")] * 5,
+             ("agent", "a1", 1, "00:10:00")), [], [(0, 1, 3600)]),
     # R6 off (twcs): a question at 23:59 answered at 00:01 is responded.
     ("answer after midnight", "twcs",
      _events(("buyer", None, 0, "23:59:00"), ("agent", "a2", 1, "00:01:00")), [], []),
@@ -320,17 +332,20 @@ STORIES = [
 
 
 @pytest.mark.parametrize(
-    ("story", "name", "events", "ratings", "clicks"), STORIES, ids=[s[0] for s in STORIES]
+    ("story", "name", "events", "ratings", "clicks", "cuts"),
+    [(*s, None)[:6] for s in STORIES],
+    ids=[s[0] for s in STORIES],
 )
 def test_stories_across_midnight(
-    tmp_path: Path, story: str, name: str, events: list, ratings: list, clicks: list
-) -> None:
+    tmp_path: Path, story: str, name: str, events: list, ratings: list, clicks: list,
+    cuts: list[int] | None,
+) -> None:  # fmt: skip
     data = tmp_path / "data"
     write_data(data, events, ratings, clicks, by_day=False)
     prof = profile(name)
     full = kefu.assess(data, prof, AS_OF)
     expected = {level: full.figures[level] for level in full.figures}
-    for cut in range(1, DAYS):
+    for cut in cuts or range(1, DAYS):
         assess_daily(data, tmp_path / "state", prof, (FIRST + dt.timedelta(days=cut)).date())
     daily = assess_daily(data, tmp_path / "state", prof, AS_OF)
     assert_same_figures(expected, dict(daily.figures))

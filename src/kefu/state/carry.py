@@ -120,21 +120,46 @@ def carried_positions(names: dict[str, str], p: Params, end: dt.datetime) -> str
         GROUP BY shop_id, buyer_id
       ) AS pr
       JOIN e ON e.shop_id = pr.shop_id AND e.buyer_id = pr.buyer_id AND e.pos = pr.pos
+    ), runs_kept AS (
+      -- The runs whose first shop messages are carried without the messages before them,
+      -- by the b they share: the last prompt's run (a later click finds the prompt, F2);
+      -- the run the carried messages start in, and the current run when nothing else is
+      -- carried (F1 counts on).
+      SELECT a.shop_id, a.buyer_id, lp.b, TRUE AS prompted
+      FROM at_start AS a
+      JOIN last_prompt AS lp ON lp.shop_id = a.shop_id AND lp.buyer_id = a.buyer_id
+      WHERE a.start_pos IS NULL OR lp.pos < a.start_pos
+      UNION ALL
+      SELECT shop_id, buyer_id, start_b, FALSE FROM at_start
+      WHERE start_pos IS NOT NULL AND NOT starts_with_buyer
+      UNION ALL
+      SELECT shop_id, buyer_id, b_max, FALSE FROM at_start WHERE start_pos IS NULL
+    ), pieces AS (
+      -- Each such run's first shop messages, the buyer message before it and, after the
+      -- prompt's run, the one that ended it: buyer messages keep the pieces apart, so no
+      -- run of one piece counts on into the next (F1).
+      SELECT e.shop_id, e.buyer_id, e.pos, e.sender, e.k
+      FROM e
+      JOIN runs_kept AS r ON r.shop_id = e.shop_id AND r.buyer_id = e.buyer_id
+      JOIN at_start AS a ON a.shop_id = e.shop_id AND a.buyer_id = e.buyer_id
+      WHERE (a.start_pos IS NULL OR e.pos < a.start_pos)
+        AND ((e.shop_msg AND e.b = r.b AND e.s < e.run_first_s + {run})
+             OR (e.sender = 'buyer' AND (e.b = r.b OR (r.prompted AND e.b = r.b + 1))))
+    ), kept AS (
+      SELECT shop_id, buyer_id, pos FROM pieces
+      UNION
+      -- The agent message that answered each such buyer message: its round ends there, as
+      -- it did, and does not run into the next piece's buyer messages (R4).
+      SELECT e.shop_id, e.buyer_id, e.pos
+      FROM e
+      JOIN pieces AS q ON q.shop_id = e.shop_id AND q.buyer_id = e.buyer_id
+       AND q.sender = 'buyer' AND e.sender = 'agent' AND e.k = q.k
     )
     SELECT e.shop_id, e.buyer_id, e.pos, a.opened_ts
     FROM e
     JOIN at_start AS a ON a.shop_id = e.shop_id AND a.buyer_id = e.buyer_id
-    LEFT JOIN last_prompt AS lp ON lp.shop_id = e.shop_id AND lp.buyer_id = e.buyer_id
-    WHERE e.pos >= a.start_pos
-       -- F1 counts on: the first shop messages of the run the carried messages start in,
-       -- or of the current run when nothing else is carried.
-       OR (e.shop_msg AND e.s < e.run_first_s + {run}
-           AND ((a.start_pos IS NULL AND e.b = a.b_max)
-                OR (NOT a.starts_with_buyer AND e.b = a.start_b AND e.pos < a.start_pos)))
-       -- F2: the last prompt's run, and the buyer message that ended it, when not carried.
-       OR (lp.pos IS NOT NULL AND (a.start_pos IS NULL OR lp.pos < a.start_pos)
-           AND ((e.shop_msg AND e.b = lp.b AND e.s < e.run_first_s + {run})
-                OR (e.sender = 'buyer' AND e.b = lp.b + 1)))
+    LEFT JOIN kept AS c ON c.shop_id = e.shop_id AND c.buyer_id = e.buyer_id AND c.pos = e.pos
+    WHERE e.pos >= a.start_pos OR c.pos IS NOT NULL
     """
 
 
@@ -194,20 +219,16 @@ def refusal_rows(refusal_audit: str, open_prompts: str, new_from: dt.datetime) -
     """The prompts and clicks of the new days, and each prompt a stream left open re-judged,
     with ``still_open``: neither clicked nor followed by a next prompt (F2)."""
     return f"""
-      WITH old AS (
-        SELECT a.shop_id, a.buyer_id, MAX(a.ts) AS ts
-        FROM {refusal_audit} AS a
-        JOIN {open_prompts} AS o ON o.shop_id = a.shop_id AND o.buyer_id = a.buyer_id
-        WHERE a.status <> 'no_prompt' AND a.ts < {_ts(new_from)}
-        GROUP BY a.shop_id, a.buyer_id
-      )
       SELECT a.*,
              (a.status <> 'no_prompt' AND a.refusal_ts IS NULL AND a.next_prompt_ts IS NULL)
                AS still_open
       FROM {refusal_audit} AS a
-      LEFT JOIN old ON old.shop_id = a.shop_id AND old.buyer_id = a.buyer_id
-       AND old.ts = a.ts AND a.status <> 'no_prompt'
-      WHERE a.ts >= {_ts(new_from)} OR old.ts IS NOT NULL
+      LEFT JOIN {open_prompts} AS o ON o.shop_id = a.shop_id AND o.buyer_id = a.buyer_id
+      WHERE a.ts >= {_ts(new_from)}
+         -- The stream's last prompt before: its next prompt, if any, is a new one (one in
+         -- the same second before it has its next prompt before, too).
+         OR (o.shop_id IS NOT NULL AND a.status <> 'no_prompt' AND a.ts < {_ts(new_from)}
+             AND (a.next_prompt_ts IS NULL OR a.next_prompt_ts >= {_ts(new_from)}))
     """
 
 

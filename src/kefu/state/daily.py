@@ -18,6 +18,7 @@ day (T2's ``history_days`` bounds what a one-off run reads; docs/scaling.md).
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,11 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from kefu.api import Windowed
+from kefu.api import Windowed, nothing_accepted
 from kefu.engine.duckdb import DuckDBEngine
 from kefu.io.discover import discover_inputs
 from kefu.io.load import LoadReport, load_inputs
-from kefu.io.partitions import partition_day
+from kefu.io.partitions import partition_day, partitioned_as_of
 from kefu.metrics.assessment import FIGURE_LEVELS, Assessment
 from kefu.metrics.cells import (
     cells_name,
@@ -433,8 +434,11 @@ def assess_daily(
     # Kept open by the result: its load report reads the quarantine from the session.
     engine = DuckDBEngine(memory_limit=memory_limit)
     try:
-        report = load_inputs(engine, files, str(prof["timezone"]), header_map, on_file, sender_map)
-        return _run(engine, folder, manifest, prof, files, report, as_of, on_step)
+        with folder.locked():
+            report = load_inputs(
+                engine, files, str(prof["timezone"]), header_map, on_file, sender_map
+            )
+            return _run(engine, folder, manifest, prof, files, report, as_of, on_step)
     except BaseException:
         engine.close()
         raise
@@ -458,7 +462,7 @@ def _run(
     as_of: dt.date | None,
     on_step: Callable[[str], None] | None,
 ) -> DailyResult:
-    day = as_of or _default_as_of(engine, manifest)
+    day = as_of or partitioned_as_of(files) or _default_as_of(engine, manifest)
     last = manifest.last
     if last is not None and day <= last:
         raise StateError(
@@ -477,12 +481,18 @@ def _run(
     end = dt.datetime.combine(day, dt.time())
     notes = _note_skipped(_count_before(engine, new_from), last)
     new_days = (day - (last + dt.timedelta(days=1))).days if last else None
+    if manifest.first_day is None and (nothing := nothing_accepted(report)):
+        raise nothing  # before any day is taken: a state holds nothing it cannot assess
     if new_days != 0:
         if on_step:
             on_step("the new days")
         one = session.slice("kefu_day", new_from, end, end, end)
         name, staging = folder.new_run(manifest)
-        _commit(session, one, staging)
+        try:
+            _commit(session, one, staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         if manifest.first_day is None:
             first = _first_day(engine, end)
             manifest.first_day = first.isoformat() if first else None

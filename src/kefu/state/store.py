@@ -22,10 +22,13 @@ leaves the state as it was, and the files of a run not listed are never read.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -55,6 +58,20 @@ CARRIED = (
     "agents",
     "shops_table",
 )
+
+
+#: Written only under some profiles (S3's 24-hour periods).
+OPTIONAL = ("carry_ratings",)
+LOCK = ".lock"
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's or a folder's entries to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class StateError(ValueError):
@@ -117,13 +134,34 @@ class StateFolder:
         """A folder kefu may use: missing, empty, or a state folder."""
         if self.root.exists() and not self.root.is_dir():
             raise StateError(f"--state {self.root}: a file, not a folder")
-        if self.root.is_dir() and any(self.root.iterdir()) and not (self.root / MANIFEST).exists():
+        if not self.root.is_dir() or (self.root / MANIFEST).exists():
+            return
+        # What a first run that failed may leave: its lock, its staging under runs/.
+        leftovers = {LOCK, "runs", f".{MANIFEST}.tmp"}
+        if any(p.name not in leftovers for p in self.root.iterdir()):
             raise StateError(f"--state {self.root}: not empty and holds no {MANIFEST}")
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder for one run: a second run at the same time is refused."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / LOCK).open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise StateError(f"--state {self.root}: another run is using it") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def files(self, manifest: Manifest, name: str) -> list[str]:
         """``name``'s file in every run (``ADDED``), or in the latest run (``CARRIED``)."""
         runs = manifest.runs if name in ADDED else manifest.runs[-1:]
         paths = [self.root / "runs" / run / f"{name}.parquet" for run in runs]
+        missing = [p for p in paths if not p.exists()]
+        if missing and name not in OPTIONAL:
+            raise StateError(f"--state {self.root}: {missing[0]} is missing; rebuild the state")
         return [str(p) for p in paths if p.exists()]
 
     def new_run(self, manifest: Manifest) -> tuple[str, Path]:
@@ -138,11 +176,17 @@ class StateFolder:
         """Land a run: its folder, then the manifest naming it (each one rename)."""
         final = self.root / "runs" / name
         shutil.rmtree(final, ignore_errors=True)  # left by a run that failed before landing
+        for path in staging.iterdir():  # on disk before the manifest can name them
+            _fsync(path)
+        _fsync(staging)
         os.replace(staging, final)
+        _fsync(final.parent)
         manifest.runs.append(name)
         tmp = self.root / f".{MANIFEST}.tmp"
         tmp.write_text(json.dumps(asdict(manifest), indent=1), "utf-8")
+        _fsync(tmp)
         os.replace(tmp, self.root / MANIFEST)
+        _fsync(self.root)
         # The carried files of earlier runs are never read again.
         for run in manifest.runs[:-1]:
             for carried in CARRIED:
