@@ -30,6 +30,7 @@ from kefu.metrics.figures import (
     key_column,
     null_column,
     padded_keys,
+    quantile_columns,
     quantile_parts,
     relation_parts,
 )
@@ -194,12 +195,7 @@ def _counted_quantile_parts(relation: str, value: str, counts: str, p: Params) -
             for i in range(len(flags))
         ]
         out = padded_keys(level)
-        cols = [
-            f"{_interpolated(f, flags.index(str(f.of)))} AS {f.name}"
-            if f in figures
-            else null_column(f)
-            for f in registry.aggregated()
-        ]
+        cols = quantile_columns(figures, flags, _interpolated)
         parts.append(f"""
           SELECT {grouping_bits(level)} AS grouping_bits, {", ".join(out)},
                  CAST(SUM(window_rows) AS BIGINT) AS window_rows, {", ".join(cols)}

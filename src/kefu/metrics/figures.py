@@ -10,7 +10,7 @@ score (C1, C2) and gold-medal eligibility (C3) from ``sql/shop_experience.sql``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlglot
@@ -120,6 +120,17 @@ def key_column(e: str) -> str:
     return e.split(".")[1]
 
 
+def quantile_columns(
+    figures: list[Figure], flags: list[str], interpolated: Callable[[Figure, int], str]
+) -> list[str]:
+    """Every figure column of a quantile part: ``figures`` by ``interpolated(figure, i)``
+    (``i`` the index of its flag in ``flags``), the others NULL of their type."""
+    return [
+        f"{interpolated(f, flags.index(str(f.of)))} AS {f.name}" if f in figures else null_column(f)
+        for f in registry.aggregated()
+    ]
+
+
 def padded_keys(level: Level) -> list[str]:
     """Every level key column of a part of ``level_parts``: the level's own (``k_*`` of the
     part's groups), the others NULL of their type."""
@@ -188,12 +199,7 @@ def quantile_parts(relation: str) -> list[str]:
                 for i in range(len(flags))
             ]
             out = padded_keys(level)
-            cols = [
-                f"{_interpolated(f, flags.index(str(f.of)))} AS {f.name}"
-                if f in figures
-                else null_column(f)
-                for f in registry.aggregated()
-            ]
+            cols = quantile_columns(figures, flags, _interpolated)
             parts.append(f"""
               SELECT {grouping_bits(level)} AS grouping_bits, {", ".join(out)},
                      COUNT(CASE WHEN in_window THEN 1 END) AS window_rows, {", ".join(cols)}
