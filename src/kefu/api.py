@@ -17,12 +17,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pyarrow as pa
 
 from kefu.engine.duckdb import DuckDBEngine
 from kefu.io.discover import discover_inputs
-from kefu.io.load import LoadReport, load_inputs
+from kefu.io.load import Loader, LoadReport, load_inputs
 from kefu.io.partitions import partitioned_as_of, prune_messages
 from kefu.io.readers import InputError
 from kefu.metrics.assessment import Assessment, Engine, Figures
@@ -166,7 +167,7 @@ def check_accepted(load: LoadReport) -> None:
         raise nothing
 
 
-def default_as_of(engine: DuckDBEngine) -> dt.date:
+def default_as_of(engine: Loader) -> dt.date:
     """The day after the latest message or rating: the window then ends with the data."""
     latest = engine.scalar(
         "SELECT MAX(ts) FROM (SELECT ts FROM messages UNION ALL SELECT ts FROM ratings)"
@@ -197,8 +198,9 @@ def assess(
     ``sender_map`` unusual sender values to buyer, agent, bot or system (``{"2": "bot"}``).
     ``memory_limit`` (e.g. ``"2GB"``; default ``KEFU_MEMORY_LIMIT``) caps the engine.
     ``engine`` runs the definitions: DuckDB embedded (the default), or
-    ``kefu.engine.spark.SparkEngine`` on a cluster; inputs are always checked by the one
-    loader (DuckDB), which hands its checked tables to the engine.
+    ``kefu.engine.spark.SparkEngine`` on a cluster. Inputs are always checked by the one
+    loader: Spark runs its checks itself on Parquet inputs (a canonical day-partitioned
+    dataset) and takes any other input from the loader's DuckDB session.
     ``on_file(table, path)`` and ``on_step(relation)`` report progress. Every option is
     checked before any file is read. An input without one usable message or rating row
     gives empty figures: ``check_accepted(result.load)`` turns that into an error.
@@ -211,17 +213,19 @@ def assess(
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     day = as_date(as_of)
     files = inputs if isinstance(inputs, dict) else discover_inputs(inputs)
-    if isinstance(engine, DuckDBEngine):
-        loader = engine  # the caller's session, with its own memory limit
-    else:
-        loader = DuckDBEngine(memory_limit=resolve_memory_limit(memory_limit))
     day = day or partitioned_as_of(files)
     files, pruned = prune_messages(files, prof, day, windows) if day else (files, [])
+    # The caller's DuckDB session loads with itself (its own memory limit); Spark checks
+    # Parquet where it lies; any other input is loaded on DuckDB and handed over.
+    loader: Loader | None = engine.load_session(files) if engine is not None else None
+    if loader is None:
+        loader = DuckDBEngine(memory_limit=resolve_memory_limit(memory_limit))
     report = load_inputs(loader, files, str(prof["timezone"]), header_map, on_file, sender_map)
     report.notes[:0] = pruned
     day = day or default_as_of(loader)
     params = Params(prof, day)
-    runner: Engine = engine or loader
-    runner.receive(loader, INPUTS)
+    runner: Engine = engine if engine is not None else cast(DuckDBEngine, loader)
+    # The texts too: a transcript (the report's, explain's) joins them to the messages.
+    runner.receive(loader, (*INPUTS, "message_texts"))
     assessment = Assessment(runner, params, on_step)
     return Result(params, Figures(assessment), report, assessment)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 from sqlglot import exp
+
+if TYPE_CHECKING:
+    from kefu.io.load import Loader
 
 #: DuckDB alone would take 80 % of RAM; 1.5 GB keeps a 10 M-message month under 2 GB of
 #: process memory (docs/benchmarks.md) at about a fifth more time, spilling the rest.
@@ -56,7 +60,11 @@ class DuckDBEngine:
         """A bound template (sqlglot tree) as the SQL DuckDB runs: its own dialect."""
         return tree.sql(dialect=self.dialect)
 
-    def receive(self, loader: DuckDBEngine, tables: tuple[str, ...]) -> None:
+    def load_session(self, inputs: dict[str, list[Path]]) -> DuckDBEngine:
+        """The loader checks every input on this session (kefu loads with DuckDB)."""
+        return self
+
+    def receive(self, loader: Loader, tables: tuple[str, ...]) -> None:
         """The loader's tables are already this session's (kefu loads with DuckDB)."""
         if loader is not self:
             raise ValueError("a DuckDB engine assesses the tables it loaded itself")

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -82,6 +83,38 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
+class LoadSession(Protocol):
+    """A session other than DuckDB that the loader checks rows on (Spark, reading Parquet
+    where it lies): it takes the loader's SQL in DuckDB's dialect and runs it in its own."""
+
+    def view(self, name: str, sql: str) -> None: ...
+
+    def materialize(self, name: str, sql: str) -> None: ...
+
+    def query(self, sql: str) -> pa.Table: ...
+
+    def batches(self, sql: str) -> pa.RecordBatchReader: ...
+
+    def scalar(self, sql: str) -> Any: ...
+
+    def columns(self, relation: str) -> list[tuple[str, str]]:
+        """(name, DuckDB type name) of each column of ``relation``."""
+        ...
+
+    def read_parquet_files(self, paths: list[Path], name: str, first_no: int) -> list[str]:
+        """As ``partitions.read_parquet_files``: a raw view with ``row_no`` (and, for several
+        files, ``__file_no``); returns its headers."""
+        ...
+
+    def record(self, raw: str, alias: str, columns: list[str]) -> str:
+        """SQL: a row of raw view ``raw``, named ``alias``, as JSON text (these columns)."""
+        ...
+
+
+#: Where the loader runs: kefu's DuckDB session, or another engine's (``LoadSession``).
+Loader = DuckDBEngine | LoadSession
+
+
 @dataclass
 class TableCount:
     """Reconciliation of one canonical table: read = accepted + quarantined + duplicates."""
@@ -113,7 +146,7 @@ class LoadReport:
 
     counts: dict[str, TableCount]
     #: The session that holds the quarantined rows (None: there are none).
-    engine: DuckDBEngine | None = None
+    engine: Loader | None = None
     #: What was left out of readable files, one line each (an Excel sheet of other headers).
     notes: list[str] = field(default_factory=list)
 
@@ -359,6 +392,8 @@ class _Staged:
     file_no: int
     heavy: dict[str, str]  # heavy column → SQL over the raw relation (no checks)
     files: int = 1  # files read as one source: file_no, file_no + 1, … (``FILE_NO``)
+    #: Another engine's spelling of a raw row as JSON (``LoadSession.record``); None: DuckDB's.
+    spelled_record: Callable[[str], str] | None = None
 
     def file_of(self, alias: str) -> str:
         """SQL: the file number of a row of the raw relation ``alias``."""
@@ -366,6 +401,8 @@ class _Staged:
 
     def record(self, alias: str) -> str:
         """SQL: a raw row as JSON text (the quarantine's record), without ``FILE_NO``."""
+        if self.spelled_record is not None:
+            return self.spelled_record(alias)
         record = f"to_json({alias})"
         if self.files > 1:
             record = f"""json_merge_patch({record}, '{{"{FILE_NO}": null}}')"""
@@ -373,7 +410,7 @@ class _Staged:
 
 
 def _stage_file(
-    engine: DuckDBEngine,
+    engine: Loader,
     table: str,
     paths: list[Path],
     file_no: int,
@@ -387,7 +424,11 @@ def _stage_file(
     raw_name, path = f"raw_{table}_{file_no}", paths[0]
     if len(paths) == 1 and _blank_text(path):
         return None  # an empty text file holds no rows (and no header to check)
-    if len(paths) == 1:
+    spelled = None
+    if not isinstance(engine, DuckDBEngine):  # another engine reads the (Parquet) files
+        headers = engine.read_parquet_files(paths, raw_name, file_no)
+        spelled = functools.partial(engine.record, raw_name, columns=headers)
+    elif len(paths) == 1:
         headers = read_raw(engine, path, raw_name, notes)
     else:
         headers = read_parquet_files(engine, paths, raw_name, file_no)
@@ -443,7 +484,7 @@ def _stage_file(
                   FROM (SELECT {", ".join(["*", *trims])} FROM {raw_name}) AS t) AS v""",
     )
     raw_value = f"CASE s._field {' '.join(raw_values)} END" if raw_values else "NULL"
-    return _Staged(view, raw_name, raw_value, file_no, heavy, len(paths))
+    return _Staged(view, raw_name, raw_value, file_no, heavy, len(paths), spelled)
 
 
 #: Canonical columns two copies of one ``msg_id`` are compared on (the text included); not
@@ -451,7 +492,7 @@ def _stage_file(
 COMPARED = ("buyer_id", "agent_id", "sender", "ts", "text")
 
 
-def _duplicates(engine: DuckDBEngine) -> tuple[int, int]:
+def _duplicates(engine: Loader) -> tuple[int, int]:
     """Table ``dups_messages``: later copies of a ``msg_id`` within a shop; the first is kept.
 
     A copy whose content differs from the first (``differs`` names the columns) is not a
@@ -493,7 +534,7 @@ def _duplicates(engine: DuckDBEngine) -> tuple[int, int]:
     return int(plain), int(differing)
 
 
-def _finish(engine: DuckDBEngine, table: str, staged: list[_Staged], count: TableCount) -> None:
+def _finish(engine: Loader, table: str, staged: list[_Staged], count: TableCount) -> None:
     """Check every row once, keep the result, and name the canonical relation over it.
 
     The checked copy holds the canonical columns but the heavy one: message text stays in
@@ -578,7 +619,7 @@ def _quarantine_rows(table: str, staged: list[_Staged], files: list[str]) -> str
 
 
 def load_inputs(
-    engine: DuckDBEngine,
+    engine: Loader,
     inputs: dict[str, list[Path]],
     timezone: str,
     user_map: dict[str, str] | None = None,
@@ -588,7 +629,9 @@ def load_inputs(
     """Name every canonical table over its files (a table with no file is empty).
 
     Nothing is copied: each table is a view that parses and checks rows as they are read,
-    so a Parquet column a figure does not need is never read. ``on_file(table, path)`` is
+    so a Parquet column a figure does not need is never read. ``engine`` is kefu's DuckDB
+    session, or another engine's ``LoadSession`` for Parquet inputs it reads itself (Spark):
+    the same SQL, rendered for it. ``on_file(table, path)`` is
     told each file as it is staged, for progress display. ``user_map`` maps headers
     (``{"发言人": "sender"}``), ``sender_map`` sender values (``{"2": "bot"}``).
     """

@@ -22,7 +22,9 @@ from kefu.metrics.relations import INPUTS, RELATIONS
 from kefu.metrics.templates import DIALECT, parsed_tree, qualify, render
 
 if TYPE_CHECKING:
-    from kefu.engine.duckdb import DuckDBEngine
+    from pathlib import Path
+
+    from kefu.io.load import Loader
 
 
 class Engine(Protocol):
@@ -46,7 +48,14 @@ class Engine(Protocol):
 
     def batches(self, sql: str) -> pa.RecordBatchReader: ...
 
-    def receive(self, loader: DuckDBEngine, tables: tuple[str, ...]) -> None: ...
+    def load_session(self, inputs: dict[str, list[Path]]) -> Loader | None:
+        """Where kefu's loader checks ``inputs``: this engine (it reads them itself), or
+        None: a DuckDB session, whose checked tables ``receive`` then takes."""
+        ...
+
+    def receive(self, loader: Loader, tables: tuple[str, ...]) -> None:
+        """Take the tables ``loader`` checked (``load_session``'s, or DuckDB's)."""
+        ...
 
 
 _numbers = itertools.count(1)

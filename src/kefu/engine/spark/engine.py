@@ -4,10 +4,12 @@ The definitions are the same templates the DuckDB engine runs, rendered by sqlgl
 Spark's dialect (``kefu.metrics.templates``); the few spellings Spark lacks are rewritten
 on the parsed tree by :func:`kefu.engine.spark.dialect.for_spark`, never in a template.
 
-The inputs are checked and quarantined by kefu's one loader (DuckDB, ``kefu.io.load``)
-and handed over as Parquet (:meth:`SparkEngine.receive`), so validation is never written
-twice. Times are naive local wall-clock times, as the loader made them: the session is
-pinned to UTC (T1) and ``TIMESTAMP`` means ``TIMESTAMP_NTZ``, so Spark converts nothing.
+The inputs are checked and quarantined by kefu's one loader (``kefu.io.load``), so
+validation is never written twice: Parquet inputs — canonical day-partitioned datasets above
+all — are read by Spark itself and the loader's checks run there (``loading.py``); any other
+input is loaded on DuckDB and handed over as Parquet (:meth:`SparkEngine.receive`).
+Times are naive local wall-clock times, as the loader made them: the session is pinned to
+UTC (T1) and ``TIMESTAMP`` means ``TIMESTAMP_NTZ``, so Spark converts nothing.
 
 >>> from kefu.engine.spark import SparkEngine  # doctest: +SKIP
 >>> result = kefu.assess("shop-data/", engine=SparkEngine())  # doctest: +SKIP
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from sqlglot import exp
 
-    from kefu.engine.duckdb import DuckDBEngine
+    from kefu.engine.spark.loading import SparkLoading
+    from kefu.io.load import Loader
 
 #: What the session must say whoever made it: T1, and times as the loader wrote them.
 SESSION_CONF = {
@@ -44,6 +47,8 @@ SESSION_CONF = {
     # Spark's ANSI mode raises where DuckDB yields NULL (a division by zero in a rate
     # nobody can have); the templates are written for NULL.
     "spark.sql.ansi.enabled": "false",
+    # A quarantined row's record keeps its empty fields, as DuckDB's JSON does.
+    "spark.sql.jsonGenerator.ignoreNullFields": "false",
 }
 
 #: A local session's settings: small shuffles (kefu's data per shop is small) and no UI.
@@ -53,6 +58,9 @@ LOCAL_CONF = {
     "spark.ui.showConsoleProgress": "false",  # kefu shows its own progress
     "spark.driver.memory": "2g",
 }
+
+#: Handed-over tables read only now and then (a transcript's texts): not kept in memory.
+UNCACHED = ("message_texts",)
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -120,7 +128,8 @@ class SparkEngine:
         return f"{namespace}__{relation}"
 
     @staticmethod
-    def _checked(name: str) -> str:
+    def checked(name: str) -> str:
+        """``name`` if Spark can name a temporary view so, else a ``ValueError``."""
         if not _NAME.match(name):
             raise ValueError(f"not a relation name for Spark: {name!r}")
         return name
@@ -145,13 +154,22 @@ class SparkEngine:
         self.drop(name)
         frame = self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
         frame.count()  # computed now, once, as a step of its own (progress, errors)
-        frame.createOrReplaceTempView(self._checked(name))
+        frame.createOrReplaceTempView(self.checked(name))
         self._cached[name] = frame
 
     def view(self, name: str, sql: str) -> None:
         """Name ``sql`` as a temporary view: recomputed by each query that reads it."""
         self.drop(name)
-        self.spark.sql(sql).createOrReplaceTempView(self._checked(name))
+        self.spark.sql(sql).createOrReplaceTempView(self.checked(name))
+
+    def keep(self, name: str) -> None:
+        """Compute view ``name`` once (cached, spilling to disk), under the same name."""
+        from pyspark import StorageLevel
+
+        frame = self.spark.table(name).persist(StorageLevel.MEMORY_AND_DISK)
+        frame.count()
+        frame.createOrReplaceTempView(name)
+        self._cached[name] = frame
 
     def drop(self, name: str) -> None:
         frame = self._cached.pop(name, None)
@@ -170,19 +188,45 @@ class SparkEngine:
         return self.query(sql).to_reader()
 
     # -- inputs ----------------------------------------------------------------------
-    def receive(self, loader: DuckDBEngine, tables: tuple[str, ...]) -> None:
+    def load_session(self, inputs: dict[str, list[Path]]) -> SparkLoading | None:
+        """Where the loader checks ``inputs``: here, when Spark reads them itself (every file
+        Parquet, canonical datasets above all); None: on DuckDB, then handed over."""
+        from kefu.engine.spark.loading import SparkLoading, reads_directly
+
+        return SparkLoading(self) if reads_directly(inputs) else None
+
+    def receive(self, loader: Loader, tables: tuple[str, ...]) -> None:
         """Take the loader's checked tables: each written once as Parquet, read by Spark.
 
         The loader's tables are views that parse and check rows as they are read; writing
-        them is the one pass of checking, and Spark reads the typed result.
+        them is the one pass of checking, and Spark reads the typed result. Tables the
+        loader checked here already (``load_session``) are kept as they are, computed once,
+        and the loader's intermediate copies freed.
         """
+        from kefu.engine.duckdb import DuckDBEngine
+        from kefu.engine.spark.loading import SparkLoading
+
+        if isinstance(loader, SparkLoading):
+            if loader.engine is not self:
+                raise ValueError("a Spark engine takes the tables it loaded itself, or DuckDB's")
+            for table in tables:
+                if table not in UNCACHED:
+                    self.keep(table)
+            loader.release()
+            return
+        if not isinstance(loader, DuckDBEngine):
+            raise TypeError(f"a Spark engine cannot take tables from {type(loader).__name__}")
         for table in tables:
             folder = self.scratch / table
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             path = folder / "part-0.parquet"
             loader.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(path)}' (FORMAT parquet)")
-            self.materialize(table, f"SELECT * FROM parquet.`{_sql_path(folder)}`")
+            read = f"SELECT * FROM parquet.`{_sql_path(folder)}`"
+            if table in UNCACHED:
+                self.view(table, read)
+            else:
+                self.materialize(table, read)
 
     def close(self) -> None:
         for name in list(self._cached):
