@@ -57,6 +57,11 @@ LOCAL_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",  # kefu shows its own progress
     "spark.driver.memory": "2g",
+    # The driver keeps each query's plan for the UI, and kefu's plans are long (the
+    # loader's checks and every step before): a thousand of them filled a 2 GB heap.
+    "spark.sql.ui.retainedExecutions": "20",
+    "spark.ui.retainedJobs": "50",
+    "spark.ui.retainedStages": "50",
 }
 
 #: Handed-over tables read only now and then (a transcript's texts): not kept in memory.
