@@ -11,6 +11,7 @@ Counts must be equal, means, medians and p90 equal to 1e-9; types equal too.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -100,6 +101,13 @@ def test_an_unknown_engine_is_one_line_before_any_work(tmp_path):
     assert "--engine 'presto': unknown engine (known: duckdb, spark)" in result.output
 
 
+def assert_same_transcripts(duck: kefu.Result, spark: kefu.Result) -> None:
+    """The first shop's dissatisfied buyers, with their conversations' texts, on both."""
+    shop = duck.figures["shop"].to_pylist()[0]["shop_id"]
+    texts = [dissatisfied(r, shop, 5, 20).rows for r in (duck, spark)]
+    assert texts[0] == texts[1] and texts[0][0]["messages"]
+
+
 def _messy_canonical(folder: Path) -> None:
     """A day-partitioned canonical dataset with what the loader must catch or fix: ids
     padded with an ideographic space, a byte-order mark or a site prefix, sender aliases
@@ -157,9 +165,7 @@ def test_spark_reads_canonical_parquet_itself_and_runs_the_loaders_checks(tmp_pa
         assert duck.load.quarantine.to_pylist() == spark.load.quarantine.to_pylist()
         assert assert_same_figures(duck, spark) > 1_000
         # A dissatisfied buyer's transcript reads the texts from the files on Spark too.
-        shop = duck.figures["shop"].to_pylist()[0]["shop_id"]
-        texts = [dissatisfied(r, shop, 5, 20).rows for r in (duck, spark)]
-        assert texts[0] == texts[1] and texts[0][0]["messages"]
+        assert_same_transcripts(duck, spark)
     finally:
         spark.assessment.close()
 
@@ -175,14 +181,13 @@ def test_a_text_export_is_loaded_on_duckdb_and_handed_to_spark_texts_too(tmp_pat
             data / f"{table}.csv",
         )
     duck = kefu.assess(data, "taobao", AS_OF)
+    shutil.rmtree(spark_engine.scratch / "messages", ignore_errors=True)  # an earlier test's
     spark = kefu.assess(data, "taobao", AS_OF, engine=spark_engine)
     try:
         # DuckDB's readers parsed it; its checked tables were handed over as Parquet.
         assert (spark_engine.scratch / "messages" / "part-0.parquet").is_file()
         assert duck.load.counts == spark.load.counts
         assert assert_same_figures(duck, spark) > 100
-        shop = duck.figures["shop"].to_pylist()[0]["shop_id"]
-        texts = [dissatisfied(r, shop, 5, 20).rows for r in (duck, spark)]
-        assert texts[0] == texts[1] and texts[0][0]["messages"]
+        assert_same_transcripts(duck, spark)
     finally:
         spark.assessment.close()
