@@ -115,8 +115,12 @@ class SparkEngine:
         *,
         master: str = "local[*]",
         scratch: str | None = None,
+        read_parquet: bool = False,
     ) -> None:
         self.spark = spark or local_session(master)
+        # Off by default: the loader's checks on Spark make plans so deep that a 2 GB
+        # driver ran out of heap analysing them after a few assessments (docs/scaling.md).
+        self.read_parquet = read_parquet
         for key, value in SESSION_CONF.items():
             self.spark.conf.set(key, value)
         self._own_scratch = scratch is None
@@ -194,11 +198,11 @@ class SparkEngine:
 
     # -- inputs ----------------------------------------------------------------------
     def load_session(self, inputs: dict[str, list[Path]]) -> SparkLoading | None:
-        """Where the loader checks ``inputs``: here, when Spark reads them itself (every file
-        Parquet, canonical datasets above all); None: on DuckDB, then handed over."""
+        """Where the loader checks ``inputs``: here, when Spark reads them itself (with
+        ``read_parquet``, every file Parquet); None: on DuckDB, then handed over."""
         from kefu.engine.spark.loading import SparkLoading, reads_directly
 
-        return SparkLoading(self) if reads_directly(inputs) else None
+        return SparkLoading(self) if self.read_parquet and reads_directly(inputs) else None
 
     def receive(self, loader: Loader, tables: tuple[str, ...]) -> None:
         """Take the loader's checked tables: each written once as Parquet, read by Spark.
