@@ -5,9 +5,9 @@ Spark's dialect (``kefu.metrics.templates``); the few spellings Spark lacks are 
 on the parsed tree by :func:`kefu.engine.spark.dialect.for_spark`, never in a template.
 
 The inputs are checked and quarantined by kefu's one loader (``kefu.io.load``), so
-validation is never written twice: Parquet inputs — canonical day-partitioned datasets above
-all — are read by Spark itself and the loader's checks run there (``loading.py``); any other
-input is loaded on DuckDB and handed over as Parquet (:meth:`SparkEngine.receive`).
+validation is never written twice: inputs are loaded on DuckDB and handed over as Parquet
+(:meth:`SparkEngine.receive`); with ``read_parquet=True`` (opt-in) Parquet inputs are read
+by Spark itself and the loader's checks run there (``loading.py``).
 Times are naive local wall-clock times, as the loader made them: the session is pinned to
 UTC (T1) and ``TIMESTAMP`` means ``TIMESTAMP_NTZ``, so Spark converts nothing.
 
