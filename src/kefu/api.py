@@ -199,8 +199,8 @@ def assess(
     ``memory_limit`` (e.g. ``"2GB"``; default ``KEFU_MEMORY_LIMIT``) caps the engine.
     ``engine`` runs the definitions: DuckDB embedded (the default), or
     ``kefu.engine.spark.SparkEngine`` on a cluster. Inputs are always checked by the one
-    loader: Spark runs its checks itself on Parquet inputs (a canonical day-partitioned
-    dataset) and takes any other input from the loader's DuckDB session.
+    loader: on DuckDB, whose checked tables Spark takes; with ``SparkEngine(read_parquet=
+    True)`` (opt-in) Spark runs the loader's checks itself on Parquet inputs.
     ``on_file(table, path)`` and ``on_step(relation)`` report progress. Every option is
     checked before any file is read. An input without one usable message or rating row
     gives empty figures: ``check_accepted(result.load)`` turns that into an error.
@@ -215,8 +215,8 @@ def assess(
     files = inputs if isinstance(inputs, dict) else discover_inputs(inputs)
     day = day or partitioned_as_of(files)
     files, pruned = prune_messages(files, prof, day, windows) if day else (files, [])
-    # The caller's DuckDB session loads with itself (its own memory limit); Spark checks
-    # Parquet where it lies; any other input is loaded on DuckDB and handed over.
+    # The caller's DuckDB session loads with itself (its own memory limit); Spark, when
+    # asked to, checks Parquet where it lies; else the input is loaded on DuckDB.
     loader: Loader | None = engine.load_session(files) if engine is not None else None
     if loader is None:
         loader = DuckDBEngine(memory_limit=resolve_memory_limit(memory_limit))

@@ -161,10 +161,7 @@ class SparkEngine:
         from pyspark import StorageLevel
 
         self.drop(name)
-        frame = self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
-        frame.count()  # computed now, once, as a step of its own (progress, errors)
-        frame.createOrReplaceTempView(self.checked(name))
-        self._cached[name] = frame
+        self._cache(name, self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK))
 
     def view(self, name: str, sql: str) -> None:
         """Name ``sql`` as a temporary view: recomputed by each query that reads it."""
@@ -175,9 +172,11 @@ class SparkEngine:
         """Compute view ``name`` once (cached, spilling to disk), under the same name."""
         from pyspark import StorageLevel
 
-        frame = self.spark.table(name).persist(StorageLevel.MEMORY_AND_DISK)
-        frame.count()
-        frame.createOrReplaceTempView(name)
+        self._cache(name, self.spark.table(name).persist(StorageLevel.MEMORY_AND_DISK))
+
+    def _cache(self, name: str, frame: DataFrame) -> None:
+        frame.count()  # computed now, once, as a step of its own (progress, errors)
+        frame.createOrReplaceTempView(self.checked(name))
         self._cached[name] = frame
 
     def drop(self, name: str) -> None:

@@ -72,7 +72,8 @@ def duckdb_type(kind: DataType) -> str:
 class SparkLoading:
     """The session the loader checks its rows on when Spark reads the files (DuckDB's
     dialect in, Spark's run). What the loader makes is the engine's: ``messages`` and the
-    other canonical tables are temporary views over cached checked copies.
+    other canonical tables are temporary views, which ``SparkEngine.receive`` keeps cached
+    before it frees the loader's checked copies (``release``).
     """
 
     def __init__(self, engine: SparkEngine) -> None:
@@ -143,9 +144,8 @@ class SparkLoading:
             }
         except PySparkException as exc:
             first = str(exc).strip().splitlines()[0]
-            raise InputError(
-                f"{paths[0]} (and {len(paths) - 1} more): cannot read as PARQUET: {first}"
-            ) from None
+            more = f" (and {len(paths) - 1} more)" if len(paths) > 1 else ""
+            raise InputError(f"{paths[0]}{more}: cannot read as PARQUET: {first}") from None
         return [c for c, _ in self.columns(name) if c not in ("row_no", FILE_NO)]
 
     def _file_numbers(self, files: DataFrame, paths: list[Path], first_no: int) -> DataFrame:
