@@ -11,7 +11,6 @@ Counts must be equal, means, medians and p90 equal to 1e-9; types equal too.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 from pathlib import Path
 
@@ -150,20 +149,13 @@ def _messy_canonical(folder: Path) -> None:
     pq.write_table(table.set_column(at, "score", texts), ratings[0])
 
 
-@pytest.mark.skipif(
-    os.environ.get("KEFU_SPARK_READS_PARQUET") != "1",
-    reason="Spark reading Parquet itself is opt-in: its deep plans exhaust a 2 GB driver "
-    "heap after the other Spark tests (KEFU_SPARK_READS_PARQUET=1 runs it)",
-)
 def test_spark_reads_canonical_parquet_itself_and_runs_the_loaders_checks(tmp_path, spark_engine):
-    from kefu.engine.spark import SparkEngine
     from kefu.engine.spark.loading import SparkLoading
 
     data = tmp_path / "data"
     _messy_canonical(data)
     duck = kefu.assess(data, "taobao", AS_OF)
-    direct = SparkEngine(spark_engine.spark, read_parquet=True)
-    spark = kefu.assess(data, "taobao", AS_OF, engine=direct)
+    spark = kefu.assess(data, "taobao", AS_OF, engine=spark_engine)
     try:
         assert isinstance(spark.load.engine, SparkLoading)  # checked on Spark, not handed over
         assert duck.load.counts == spark.load.counts
@@ -176,7 +168,6 @@ def test_spark_reads_canonical_parquet_itself_and_runs_the_loaders_checks(tmp_pa
         assert_same_transcripts(duck, spark)
     finally:
         spark.assessment.close()
-        direct.close()
 
 
 def test_a_text_export_is_loaded_on_duckdb_and_handed_to_spark_texts_too(tmp_path, spark_engine):

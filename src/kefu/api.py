@@ -199,8 +199,8 @@ def assess(
     ``memory_limit`` (e.g. ``"2GB"``; default ``KEFU_MEMORY_LIMIT``) caps the engine.
     ``engine`` runs the definitions: DuckDB embedded (the default), or
     ``kefu.engine.spark.SparkEngine`` on a cluster. Inputs are always checked by the one
-    loader: on DuckDB, whose checked tables Spark takes; with ``SparkEngine(read_parquet=
-    True)`` (opt-in) Spark runs the loader's checks itself on Parquet inputs.
+    loader: on Spark itself for Parquet inputs, else on DuckDB, whose checked tables Spark
+    takes (``SparkEngine(read_parquet=False)``: Parquet too).
     ``on_file(table, path)`` and ``on_step(relation)`` report progress. Every option is
     checked before any file is read. An input without one usable message or rating row
     gives empty figures: ``check_accepted(result.load)`` turns that into an error.

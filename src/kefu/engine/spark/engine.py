@@ -5,9 +5,9 @@ Spark's dialect (``kefu.metrics.templates``); the few spellings Spark lacks are 
 on the parsed tree by :func:`kefu.engine.spark.dialect.for_spark`, never in a template.
 
 The inputs are checked and quarantined by kefu's one loader (``kefu.io.load``), so
-validation is never written twice: inputs are loaded on DuckDB and handed over as Parquet
-(:meth:`SparkEngine.receive`); with ``read_parquet=True`` (opt-in) Parquet inputs are read
-by Spark itself and the loader's checks run there (``loading.py``).
+validation is never written twice: canonical Parquet is read by Spark itself and the
+loader's checks run there (``loading.py``); any other input is loaded on DuckDB and handed
+over as Parquet (:meth:`SparkEngine.receive`).
 Times are naive local wall-clock times, as the loader made them: the session is pinned to
 UTC (T1) and ``TIMESTAMP`` means ``TIMESTAMP_NTZ``, so Spark converts nothing.
 
@@ -102,7 +102,7 @@ class SparkEngine:
     ``spark`` is an existing session (a cluster's); without one a session is started on
     ``master``. An assessment's relations are temporary views named ``<assessment>__<name>``;
     a relation later steps read more than once is cached (memory, then disk), so no query
-    recomputes it. ``scratch`` is where the loader's checked tables are handed over as
+    recomputes it. ``scratch`` is where the loader's checked tables are written as
     Parquet (default: a temporary folder; on a cluster, a path every executor reads).
     """
 
@@ -115,11 +115,11 @@ class SparkEngine:
         *,
         master: str = "local[*]",
         scratch: str | None = None,
-        read_parquet: bool = False,
+        read_parquet: bool = True,
     ) -> None:
         self.spark = spark or local_session(master)
-        # Off by default: the loader's checks on Spark make plans so deep that a 2 GB
-        # driver ran out of heap analysing them after a few assessments (docs/scaling.md).
+        # False: Parquet too is checked on DuckDB and handed over (a driver that cannot
+        # read the executors' files, or a comparison of the two paths).
         self.read_parquet = read_parquet
         for key, value in SESSION_CONF.items():
             self.spark.conf.set(key, value)
@@ -161,23 +161,15 @@ class SparkEngine:
         from pyspark import StorageLevel
 
         self.drop(name)
-        self._cache(name, self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK))
+        frame = self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
+        frame.count()  # computed now, once, as a step of its own (progress, errors)
+        frame.createOrReplaceTempView(self.checked(name))
+        self._cached[name] = frame
 
     def view(self, name: str, sql: str) -> None:
         """Name ``sql`` as a temporary view: recomputed by each query that reads it."""
         self.drop(name)
         self.spark.sql(sql).createOrReplaceTempView(self.checked(name))
-
-    def keep(self, name: str) -> None:
-        """Compute view ``name`` once (cached, spilling to disk), under the same name."""
-        from pyspark import StorageLevel
-
-        self._cache(name, self.spark.table(name).persist(StorageLevel.MEMORY_AND_DISK))
-
-    def _cache(self, name: str, frame: DataFrame) -> None:
-        frame.count()  # computed now, once, as a step of its own (progress, errors)
-        frame.createOrReplaceTempView(self.checked(name))
-        self._cached[name] = frame
 
     def drop(self, name: str) -> None:
         frame = self._cached.pop(name, None)
@@ -207,9 +199,11 @@ class SparkEngine:
         """Take the loader's checked tables: each written once as Parquet, read by Spark.
 
         The loader's tables are views that parse and check rows as they are read; writing
-        them is the one pass of checking, and Spark reads the typed result. Tables the
-        loader checked here already (``load_session``) are kept as they are, computed once,
-        and the loader's intermediate copies freed.
+        them is the one pass of checking, and every later step reads the typed result.
+        Tables the loader checked on DuckDB are written by DuckDB; tables it checked here
+        (``load_session``) by Spark, and the loader's intermediate copies freed. Either
+        way a later plan starts at a Parquet scan: the checks' long plans are not analysed
+        again by every query (kept in them, they filled a 2 GB driver's heap).
         """
         from kefu.engine.duckdb import DuckDBEngine
         from kefu.engine.spark.loading import SparkLoading
@@ -217,24 +211,24 @@ class SparkEngine:
         if isinstance(loader, SparkLoading):
             if loader.engine is not self:
                 raise ValueError("a Spark engine takes the tables it loaded itself, or DuckDB's")
-            for table in tables:
-                if table not in UNCACHED:
-                    self.keep(table)
-            loader.release()
-            return
-        if not isinstance(loader, DuckDBEngine):
+        elif not isinstance(loader, DuckDBEngine):
             raise TypeError(f"a Spark engine cannot take tables from {type(loader).__name__}")
         for table in tables:
             folder = self.scratch / table
             shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            path = folder / "part-0.parquet"
-            loader.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(path)}' (FORMAT parquet)")
+            if isinstance(loader, SparkLoading):
+                self.spark.table(table).write.parquet(str(folder))
+            else:
+                folder.mkdir(parents=True)
+                path = _sql_path(folder / "part-0.parquet")
+                loader.execute(f"COPY (SELECT * FROM {table}) TO '{path}' (FORMAT parquet)")
             read = f"SELECT * FROM parquet.`{_sql_path(folder)}`"
             if table in UNCACHED:
                 self.view(table, read)
             else:
                 self.materialize(table, read)
+        if isinstance(loader, SparkLoading):
+            loader.release()
 
     def close(self) -> None:
         for name in list(self._cached):
