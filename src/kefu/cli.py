@@ -559,3 +559,8 @@ from kefu.report.commands import plan_cmd, report_cmd  # noqa: E402 - registered
 
 app.command("report")(report_cmd)
 app.command("plan")(plan_cmd)
+
+from kefu.web.commands import serve_cmd, token_app  # noqa: E402 - registered last
+
+app.command("serve")(serve_cmd)
+app.add_typer(token_app, name="token")

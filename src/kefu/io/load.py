@@ -11,6 +11,7 @@ naive one is taken as local. The result is a naive local TIMESTAMP, converted on
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -432,15 +433,40 @@ def _stage_file(
         headers = read_raw(engine, path, raw_name, notes)
     else:
         headers = read_parquet_files(engine, paths, raw_name, file_no)
+    staged = stage_relation(
+        engine, table, raw_name, headers, file_no, len(paths), tz, user_map, sender_map, str(path)
+    )
+    return dataclasses.replace(staged, spelled_record=spelled)
+
+
+def stage_relation(
+    engine: Loader,
+    table: str,
+    raw_name: str,
+    headers: list[str],
+    file_no: int,
+    files: int,
+    tz: str,
+    user_map: dict[str, str] | None = None,
+    sender_map: dict[str, str] | None = None,
+    source: str = "",
+) -> _Staged:
+    """Stage raw relation ``raw_name`` (``headers``, a ``row_no``, and ``FILE_NO`` when it
+    reads several ``files``) as a view of ``table``'s canonical values, each row with the
+    first field that makes it unusable and why (``_field``, ``_reason``).
+
+    The checks every input gets, whatever read it: files here, a live batch of events in
+    ``kefu.live.events``. ``source`` names the input in an error (a missing column).
+    """
     found = map_headers(table, headers, user_map)
     missing = [c.name for c in TABLES[table] if c.required and c.name not in found]
     if missing:
         raise InputError(
-            f"{path}: no column for {', '.join(missing)} in {table} "
+            f"{source}: no column for {', '.join(missing)} in {table} "
             f"(headers: {', '.join(headers)}; see docs/schema.md or pass --map)"
         )
     types = dict(engine.columns(raw_name))
-    multi = len(paths) > 1
+    multi = files > 1
     inner, outer, problems, raw_values = ["row_no", *([FILE_NO] if multi else [])], [], [], []
     trims: list[str] = []  # each column's trimmed text, computed once per row
     heavy: dict[str, str] = {}
@@ -484,7 +510,7 @@ def _stage_file(
                   FROM (SELECT {", ".join(["*", *trims])} FROM {raw_name}) AS t) AS v""",
     )
     raw_value = f"CASE s._field {' '.join(raw_values)} END" if raw_values else "NULL"
-    return _Staged(view, raw_name, raw_value, file_no, heavy, len(paths), spelled)
+    return _Staged(view, raw_name, raw_value, file_no, heavy, files)
 
 
 #: Canonical columns two copies of one ``msg_id`` are compared on (the text included); not
