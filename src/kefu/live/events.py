@@ -159,22 +159,31 @@ class EventChecker:
         columns = stored_columns(table)
         raw: dict[str, list[Any]] = {c: [_raw(e.get(c)) for _, e in found] for c in columns}
         rows = {**raw, "row_no": list(range(1, len(found) + 1))}
-        engine = self._engine()
-        name = f"raw_{table}_0"
-        engine.register(name, pa.table(rows, schema=_raw_schema(columns)))
-        staged = stage_relation(
-            engine, table, name, columns, 0, 1, self.timezone, None, self.sender_map, "event"
-        )
-        # The loader's id rule for msg_id too (a rating's or refusal's is not canonical).
-        msg_id = "NULLIF(trim(CAST(r.msg_id AS VARCHAR)), '')"
-        canonical = ", ".join(f"s.{c}" for c in columns if c != "msg_id")
-        result = engine.query(
-            f"""SELECT {canonical}, {msg_id} AS msg_id, s.row_no, s._field, s._reason
+        engine, name = self._engine(), f"raw_{table}_0"
+        # Each batch replaces the rows the staged view reads; the view is made once.
+        engine.con.register(name, pa.table(rows, schema=_raw_schema(columns)))
+        result = engine.query(self._checked_sql(engine, table, name))
+        engine.con.unregister(name)
+        return _split(result, found, columns, raw)
+
+    def _checked_sql(self, engine: DuckDBEngine, table: str, name: str) -> str:
+        """SQL of a batch's checked rows: the loader's staging, made on first use."""
+        made = getattr(self._local, "sql", None)
+        if made is None:
+            made = self._local.sql = {}
+        if table not in made:
+            columns = stored_columns(table)
+            staged = stage_relation(
+                engine, table, name, columns, 0, 1, self.timezone, None, self.sender_map, "event"
+            )
+            # The loader's id rule for msg_id too (a rating's or refusal's is not canonical).
+            msg_id = "NULLIF(trim(CAST(r.msg_id AS VARCHAR)), '')"
+            canonical = ", ".join(f"s.{c}" for c in columns if c != "msg_id")
+            made[table] = f"""
+                SELECT {canonical}, {msg_id} AS msg_id, s.row_no, s._field, s._reason
                 FROM {staged.view} AS s JOIN {name} AS r ON r.row_no = s.row_no
                 ORDER BY s.row_no"""
-        )
-        engine.drop(name)
-        return _split(result, found, columns, raw)
+        return str(made[table])
 
 
 def _raw_schema(columns: list[str]) -> pa.Schema:

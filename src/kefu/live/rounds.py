@@ -21,7 +21,7 @@ Rows have the columns and meaning of the ``rounds`` relation; they are judged
 >>> at = lambda clock: dt.datetime.fromisoformat(f"2024-03-01 {clock}")
 >>> stream.add("buyer", at("10:10:15"), None), stream.add("buyer", at("10:15:20"), None)
 ([], [])
->>> [(r["outcome"], r["wait_s"]) for r in stream.add("agent", at("10:18:10"), "a1")]
+>>> [(f.row(p)["outcome"], f.row(p)["wait_s"]) for f in stream.add("agent", at("10:18:10"), "a1")]
 [('over_limit', 475.0)]
 """
 
@@ -45,7 +45,7 @@ def day_number(ts: dt.datetime) -> int:
     return (ts.date() - _DAY0).days
 
 
-@dataclass
+@dataclass(slots=True)
 class _Round:
     """A round still open to change: its buyer messages so far, and its answer if any."""
 
@@ -61,7 +61,25 @@ class _Round:
     answer_agent: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A round no later message can change: judged by whichever window asks
+    (``row``), since a window moves on while its rounds stay (T2)."""
+
+    shop_id: str
+    buyer_id: str
+    round: _Round
+    last_bot_ts: dt.datetime | None
+
+    @property
+    def start_ts(self) -> dt.datetime:
+        return self.round.start_ts
+
+    def row(self, p: dict[str, Any]) -> dict[str, Any]:
+        return judge(self.shop_id, self.buyer_id, self.round, self.last_bot_ts, p)
+
+
+@dataclass(slots=True)
 class StreamRounds:
     """One stream's (one shop, one buyer) rounds, fed its messages in T3's order."""
 
@@ -76,11 +94,16 @@ class StreamRounds:
     consultation: int = 0  # P3: the current message's consultation key
     last_human_ts: dt.datetime | None = None  # the gap split's previous human message
     last_ts: dt.datetime | None = None
+    pos: int = 0  # the message's place in the stream
+    run: int = 0  # F1: shop messages since the buyer's last message
+    prompts: list[dict[str, Any]] = field(default_factory=list)  # F1's refusal prompts
 
-    def add(self, sender: str, ts: dt.datetime, agent_id: str | None) -> list[dict[str, Any]]:
-        """Take the stream's next message; returns the rounds it finished (judged rows)."""
+    def add(self, sender: str, ts: dt.datetime, agent_id: str | None) -> list[Finished]:
+        """Take the stream's next message; returns the rounds it finished."""
         self.last_ts = ts
+        self.pos += 1
         self._consult(sender, ts)
+        self._refusal_run(sender, ts, agent_id)
         if sender == "buyer":
             self._buyer(ts, agent_id)
         elif sender == "bot":
@@ -88,10 +111,32 @@ class StreamRounds:
         elif sender == "agent":
             if self.group:
                 self.group[-1].answer_ts, self.group[-1].answer_agent = ts, agent_id
-            done = [self._row(r, self.last_bot_ts) for r in self.group]
+            done = [Finished(self.shop_id, self.buyer_id, r, self.last_bot_ts) for r in self.group]
             self.group, self.last_bot_ts = [], None  # k goes up: a new group
             return done
         return []
+
+    def _refusal_run(self, sender: str, ts: dt.datetime, agent_id: str | None) -> None:
+        """F1 (``refusal_prompts.sql``): the shop's ``refusal_run_length``-th message in a
+        row with no buyer message between prompts the buyer, once per run; agents count,
+        bots when ``refusal_counts_bot``, system messages neither count nor break a run."""
+        if sender == "buyer":
+            self.run = 0
+            return
+        if not (sender == "agent" or (sender == "bot" and self.p["refusal_counts_bot"])):
+            return
+        self.run += 1
+        if self.run == self.p["refusal_run_length"] and not self.own_account:
+            if self.prompts:
+                self.prompts[-1]["next_prompt_ts"] = ts
+            self.prompts.append({
+                "shop_id": self.shop_id, "buyer_id": self.buyer_id, "agent_id": agent_id,
+                "ts": ts, "pos": self.pos, "next_prompt_ts": None,
+            })  # fmt: skip
+
+    def shop_messages_in_a_row(self) -> int:
+        """The shop's messages since the buyer last wrote (F1's run so far)."""
+        return self.run
 
     def _consult(self, sender: str, ts: dt.datetime) -> None:
         """P3's consultation key of this message (``stream_events_day`` / ``_gap``)."""
@@ -117,16 +162,16 @@ class StreamRounds:
         )  # fmt: skip
         self.last_consultation = self.consultation
 
-    def open_rows(self) -> list[dict[str, Any]]:
-        """The rounds not finished yet, judged as the stored events judge them now."""
-        return [self._row(r, self.last_bot_ts) for r in self.group]
+    def open_rows(self, p: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The rounds not finished yet, judged (by ``p``, default the stream's) as the
+        stored events judge them now."""
+        return [
+            judge(self.shop_id, self.buyer_id, r, self.last_bot_ts, p or self.p) for r in self.group
+        ]
 
     def waiting_since(self) -> dt.datetime | None:
         """When the buyer's unanswered round started, if one is open (R4)."""
         return self.group[-1].start_ts if self.group else None
-
-    def _row(self, r: _Round, last_bot_ts: dt.datetime | None) -> dict[str, Any]:
-        return judge(self.shop_id, self.buyer_id, r, last_bot_ts, self.p)
 
 
 def _in_clock(sod: float, start: int, end: int) -> bool:

@@ -13,8 +13,9 @@ copy (``kefu.io.load.COMPARED``).
 >>> event = {"shop_id": "s1", "buyer_id": "b1", "sender": "buyer", "ts": "2024-03-01 10:00",
 ...          "msg_id": "m1"}
 >>> batch = EventChecker("Asia/Shanghai").check([event, event])
->>> store.write([batch])[0]
-Written(stored=1, duplicates=1, conflicts=[])
+>>> written = store.write([batch])[0]
+>>> written.stored, written.duplicates, written.new["messages"][0][:3]
+(1, 1, (1, 's1', 'b1'))
 >>> store.count("messages", "s1")
 1
 >>> store.close()
@@ -24,9 +25,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import logging
 import queue
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,8 @@ import pyarrow as pa
 from kefu.io.load import COMPARED
 from kefu.io.schema import TABLES
 from kefu.live.events import KINDS, CheckedBatch, Rejected, stored_columns
+
+log = logging.getLogger("kefu.live")
 
 #: Columns two copies of one event are compared on, per table: what the event says.
 SAME = {
@@ -49,11 +54,15 @@ _SQL_TYPES = {"VARCHAR": "TEXT", "TIMESTAMP": "TEXT", "BIGINT": "INTEGER", "INTE
 
 @dataclass
 class Written:
-    """What one request's events became: new rows, re-sends, and ids reused otherwise."""
+    """What one request's events became: new rows, re-sends, and ids reused otherwise.
+
+    ``new[table]`` holds the stored rows, each ``(arrival, *stored_columns(table))``.
+    """
 
     stored: int = 0
     duplicates: int = 0
     conflicts: list[Rejected] = field(default_factory=list)
+    new: dict[str, list[tuple]] = field(default_factory=dict)
 
 
 def _schema(table: str) -> str:
@@ -75,6 +84,8 @@ def connect(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA busy_timeout = 10000")
     for table in KINDS.values():
         con.execute(_schema(table))
+        # A stream's events in time order: the desk forms a stream again from them.
+        con.execute(f"CREATE INDEX IF NOT EXISTS {table}_stream ON {table} (shop_id, buyer_id, ts)")
     return con
 
 
@@ -129,6 +140,8 @@ class EventStore:
         same = [columns.index(c) for c in SAME[table]]
         known = {}  # (shop, msg_id) → the stored event's compared values
         rows = []
+        # The single writer numbers the rows itself, so each new event's arrival is known.
+        arrival = con.execute(f"SELECT COALESCE(MAX(arrival), 0) FROM {table}").fetchone()[0]
         for b, batch in enumerate(batches):
             if table not in batch.tables:
                 continue
@@ -141,7 +154,9 @@ class EventStore:
                 compared = tuple(event[i] for i in same)
                 if key not in known:
                     known[key] = compared
-                    rows.append((*event, now))
+                    arrival += 1
+                    rows.append((arrival, *event, now))
+                    results[b].new.setdefault(table, []).append((arrival, *event))
                     results[b].stored += 1
                 elif known[key] == compared:
                     results[b].duplicates += 1
@@ -150,26 +165,34 @@ class EventStore:
                     differ = [c for c, x, y in pairs if x != y]
                     results[b].conflicts.append(_conflict(index, key[1], differ))
         if rows:
-            marks = ", ".join("?" * (len(columns) + 1))
+            marks = ", ".join("?" * (len(columns) + 2))
             con.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}, received) VALUES ({marks})", rows
+                f"INSERT INTO {table} (arrival, {', '.join(columns)}, received) VALUES ({marks})",
+                rows,
             )
 
     @staticmethod
     def _stored(con: sqlite3.Connection, table: str, keys: list[tuple[str, str]]) -> dict:
-        """The compared values of the events already stored under ``keys``."""
+        """The compared values of the events already stored under ``keys``.
+
+        One shop and a list of ids per query: SQLite seeks the unique index for each id
+        (a row-value ``IN`` would scan the whole index, and ingest would slow with history).
+        """
         found: dict[tuple[str, str], tuple] = {}
         compared = ", ".join(SAME[table])
-        for start in range(0, len(keys), 400):
-            chunk = keys[start : start + 400]
-            marks = ", ".join("(?, ?)" for _ in chunk)
-            flat = [v for key in chunk for v in key]
-            for shop, msg_id, *values in con.execute(
-                f"SELECT shop_id, msg_id, {compared} FROM {table} "
-                f"WHERE (shop_id, msg_id) IN (VALUES {marks})",
-                flat,
-            ):
-                found[(shop, msg_id)] = tuple(values)
+        by_shop: dict[str, list[str]] = {}
+        for shop, msg_id in keys:
+            by_shop.setdefault(shop, []).append(msg_id)
+        for shop, ids in by_shop.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for msg_id, *values in con.execute(
+                    f"SELECT msg_id, {compared} FROM {table} "
+                    f"WHERE shop_id = ? AND msg_id IN ({marks})",
+                    [shop, *chunk],
+                ):
+                    found[(shop, msg_id)] = tuple(values)
         return found
 
     def count(self, table: str, shop_id: str) -> int:
@@ -187,6 +210,31 @@ class EventStore:
         )
         rows = cursor.fetchall()
         return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+
+    def messages_since(self, since: dt.datetime) -> list[tuple]:
+        """Every stored message from ``since`` on, as ``(arrival, *stored_columns)``."""
+        columns = ", ".join(stored_columns("messages"))
+        sql = f"SELECT arrival, {columns} FROM messages WHERE ts >= ?"
+        return self.reader().execute(sql, [_value(since)]).fetchall()
+
+    def stream_messages(self, shop_id: str, buyer_id: str, since: dt.datetime) -> list[tuple]:
+        """One stream's stored messages from ``since`` on (R1), as ``messages_since``."""
+        columns = ", ".join(stored_columns("messages"))
+        sql = (
+            f"SELECT arrival, {columns} FROM messages "
+            "WHERE shop_id = ? AND buyer_id = ? AND ts >= ?"
+        )
+        return self.reader().execute(sql, [shop_id, buyer_id, _value(since)]).fetchall()
+
+    def rows(self, table: str, shop_id: str, since: dt.datetime) -> pa.Table:
+        """``shop_id``'s stored rows of ``table`` from ``since`` on, with ``arrival``."""
+        columns = ["arrival", *stored_columns(table)]
+        cursor = self.reader().execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE shop_id = ? AND ts >= ?",
+            [shop_id, _value(since)],
+        )
+        found = cursor.fetchall()
+        return pa.table({c: [r[i] for r in found] for i, c in enumerate(columns)})
 
     def close(self) -> None:
         self._writer.close()
@@ -206,9 +254,18 @@ class GroupCommit:
     disk, or raises what the store raised (the request is then not acknowledged).
     """
 
-    def __init__(self, store: EventStore, max_events: int = 20_000) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        max_events: int = 20_000,
+        on_commit: Callable[[list[Written]], None] | None = None,
+    ) -> None:
         self.store = store
         self.max_events = max_events
+        # Told each commit's results in commit order, before the requests are answered
+        # (the live desk follows the store event by event); what it raises is logged, the
+        # events stay acknowledged: they are on disk.
+        self.on_commit = on_commit
         self._queue: queue.Queue[tuple[CheckedBatch, concurrent.futures.Future] | None] = (
             queue.Queue()
         )
@@ -247,6 +304,11 @@ class GroupCommit:
             for _, future in group:
                 future.set_exception(exc)
             return
+        if self.on_commit is not None:
+            try:
+                self.on_commit(results)
+            except Exception:
+                log.exception("the live state could not follow a commit")
         for (_, future), result in zip(group, results, strict=True):
             future.set_result(result)
 

@@ -64,7 +64,9 @@ _numbers = itertools.count(1)
 class Assessment:
     """The audit relations of one assessment, built on ``engine`` from its loaded tables.
 
-    ``tables`` maps an input table to the name it has in the session (default: its own).
+    ``tables`` maps an input table to the name it has in the session (default: its own);
+    ``given`` maps an audit relation someone else made to its name in the session: it is
+    read as it is instead of being built (the live desk's rounds, formed as they happen).
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class Assessment:
         on_step: Callable[[str], None] | None = None,
         *,
         tables: dict[str, str] | None = None,
+        given: dict[str, str] | None = None,
     ) -> None:
         self.engine = engine
         self.params = params
@@ -82,6 +85,9 @@ class Assessment:
         self.names = {t: t for t in INPUTS} | (tables or {})
         values = params.values()
         for relation in RELATIONS:
+            if given and relation.name in given:
+                self.names[relation.name] = given[relation.name]
+                continue
             if on_step:
                 on_step(relation.name)
             tree = render(relation.template_for(params), values, self.names)

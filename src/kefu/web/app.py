@@ -12,18 +12,21 @@ event is rejected is a 422. Every endpoint but ``/v1/health`` takes a shop's tok
 # No ``from __future__ import annotations``: FastAPI reads the routes' annotations, which
 # name dependencies local to ``create_app``.
 import asyncio
+import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from kefu.live.desk import LiveDesk
 from kefu.live.events import KINDS, EventChecker
 from kefu.live.store import EventStore, GroupCommit
 from kefu.live.tokens import Grant, find_token
@@ -34,14 +37,22 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_EVENTS = 10_000
 
 
+def local_clock(zone: str) -> Callable[[], dt.datetime]:
+    """The local wall-clock time now in ``zone`` (T1), naive like every time kefu keeps."""
+    tz = ZoneInfo(zone)
+    return lambda: dt.datetime.now(tz).replace(tzinfo=None)
+
+
 @dataclass
 class Settings:
-    """What ``kefu serve`` starts the service with."""
+    """What ``kefu serve`` starts the service with. ``clock`` (default: the profile's
+    local time now) is what the desk's waits are measured against; tests set their own."""
 
     store: Path
     profile: str = "taobao"
     max_body_bytes: int = MAX_BODY_BYTES
     max_events: int = MAX_EVENTS
+    clock: Callable[[], dt.datetime] | None = None
 
 
 class _Service:
@@ -50,8 +61,11 @@ class _Service:
     def __init__(self, settings: Settings) -> None:
         profile = load_profile(settings.profile)
         self.settings = settings
+        self.clock = settings.clock or local_clock(profile["timezone"])
         self.store = EventStore(settings.store)
-        self.commit = GroupCommit(self.store)
+        self.desk = LiveDesk(profile, self.store, self.clock)
+        self.desk.restore()  # the live state is the store's, after any restart
+        self.commit = GroupCommit(self.store, on_commit=self.desk.follow)
         self.checker = EventChecker(profile["timezone"])
 
     def close(self) -> None:
@@ -175,6 +189,29 @@ def create_app(settings: Settings) -> FastAPI:
         shop_grant(shop, "read", held)
         rows = service(request).store.events(KINDS[kind], shop, after, limit).to_pylist()
         return {"events": rows, "last": rows[-1]["arrival"] if rows else after}
+
+    @app.get("/v1/shops/{shop}/live", tags=["read"])
+    def get_live(
+        request: Request, shop: str, held: Annotated[Grant, Depends(grant)]
+    ) -> dict[str, Any]:
+        """The shop now: buyers waiting (longest first, with their wait), its agents (open
+        rounds, last reply, rounds today) and today's figures at every level, computed by
+        the same definitions as ``kefu assess`` (R4–R7, P1–P5, S1–S6, F1–F2)."""
+        shop_grant(shop, "read", held)
+        live = service(request)
+        now = live.clock()
+        figures = live.desk.figures(shop)
+        return {
+            "now": now,
+            "day": live.desk.day,
+            "waiting": [
+                {"buyer_id": w.buyer_id, "since": w.since, "wait_s": w.wait_s(now),
+                 "agent_id": w.agent_id}
+                for w in live.desk.waiting(shop)
+            ],
+            "agents": live.desk.agents(shop),
+            "today": {level: table.to_pylist() for level, table in figures.items()},
+        }  # fmt: skip
 
     return app
 
