@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 
 import httpx2
+from markers import write_results  # this folder, beside the script
 
 from kefu.live.store import connect
 from kefu.live.tokens import create_token
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "live.md"
-START, END = "<!-- ingest-results:start -->", "<!-- ingest-results:end -->"
 
 
 def _port() -> int:
@@ -150,9 +150,7 @@ def main() -> None:
     table = markdown(rows, args)
     print(table)
     if not args.no_doc:
-        text = DOC.read_text()
-        head, rest = text.split(START, 1)
-        DOC.write_text(head + f"{START}\n{table}\n{END}" + rest.split(END, 1)[1])
+        write_results(DOC, "ingest", table)
 
 
 def markdown(rows: list, args: argparse.Namespace) -> str:

@@ -7,9 +7,9 @@ Both stores keep the same rows (the checked events of ``kefu.live.events``) with
 events one batch per transaction, every event new, then the same batches again (all
 re-sends, which must not add a row), and reports events per second; the SQLite store is
 kefu's own (``EventStore.write``: it looks up each id, compares a re-send's content and
-numbers the rows); the DuckDB one only inserts, its primary key skipping the re-sends. A third row is SQLite behind the group commit
-(``GroupCommit``) with eight client threads, where batches that queue up during an fsync
-share the next one.
+numbers the rows); the DuckDB one only inserts, its primary key skipping the re-sends. A
+third row is SQLite behind the group commit (``GroupCommit``) with eight client threads,
+where batches that queue up during an fsync share the next one.
 
     uv run python benchmarks/live_store.py --events 100000
 
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from markers import write_results  # this folder, beside the script
 
 from kefu.live.events import CheckedBatch, EventChecker
 from kefu.live.store import EventStore, GroupCommit
@@ -38,7 +39,6 @@ from kefu.live.store import EventStore, GroupCommit
 ROOT = Path(__file__).resolve().parent.parent
 
 DOC = ROOT / "docs" / "live.md"
-START, END = "<!-- store-results:start -->", "<!-- store-results:end -->"
 
 
 def events(n: int, start: int = 0) -> list[dict]:
@@ -145,9 +145,7 @@ def main() -> None:
     table = markdown(rows, args)
     print(table)
     if not args.no_doc:
-        text = DOC.read_text()
-        head, rest = text.split(START, 1)
-        DOC.write_text(head + f"{START}\n{table}\n{END}" + rest.split(END, 1)[1])
+        write_results(DOC, "store", table)
 
 
 def markdown(rows: list, args: argparse.Namespace) -> str:
