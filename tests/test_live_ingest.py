@@ -277,3 +277,30 @@ def test_the_live_checker_accepts_and_rejects_what_the_loader_does(tmp_path_fact
     )
     assert live_rows == loaded
     assert [(r.index, r.field, r.reason) for r in batch.rejected] == sorted(quarantined)
+
+
+def test_requests_checked_together_get_what_each_would_alone():
+    checker = EventChecker("Asia/Shanghai")
+    first = [
+        message(1),
+        message(2, ts="later"),
+        {
+            "kind": "refusal",
+            "shop_id": "s1",
+            "buyer_id": "b1",
+            "ts": "2024-03-01 10:00",
+            "msg_id": "f1",
+        },
+    ]
+    second = [
+        message(3, sender="nobody"),
+        message(4),
+        {"shop_id": "s1", "buyer_id": "b1", "score": 5, "ts": "2024-03-01 10:09", "msg_id": "r1"},
+    ]
+    together = checker.check(first + second).split([len(first), len(second)])
+    for alone, part in zip((checker.check(first), checker.check(second)), together, strict=True):
+        assert part.received == alone.received
+        assert part.rejected == alone.rejected
+        assert {t: r.to_pylist() for t, r in part.tables.items() if r.num_rows} == {
+            t: r.to_pylist() for t, r in alone.tables.items() if r.num_rows
+        }

@@ -26,7 +26,6 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import logging
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -39,6 +38,7 @@ import pyarrow as pa
 from kefu.io.load import COMPARED
 from kefu.io.schema import TABLES
 from kefu.live.events import KINDS, CheckedBatch, Rejected, stored_columns
+from kefu.live.grouping import Grouped
 
 log = logging.getLogger("kefu.live")
 
@@ -261,58 +261,26 @@ class GroupCommit:
         on_commit: Callable[[list[Written]], None] | None = None,
     ) -> None:
         self.store = store
-        self.max_events = max_events
         # Told each commit's results in commit order, before the requests are answered
         # (the live desk follows the store event by event); what it raises is logged, the
         # events stay acknowledged: they are on disk.
         self.on_commit = on_commit
-        self._queue: queue.Queue[tuple[CheckedBatch, concurrent.futures.Future] | None] = (
-            queue.Queue()
+        self._grouped: Grouped[CheckedBatch, Written] = Grouped(
+            self._commit, name="group-commit", max_weight=max_events, weight=lambda b: b.usable
         )
-        self._thread = threading.Thread(target=self._run, name="kefu-group-commit", daemon=True)
-        self._thread.start()
 
     def submit(self, batch: CheckedBatch) -> concurrent.futures.Future[Written]:
-        future: concurrent.futures.Future[Written] = concurrent.futures.Future()
-        self._queue.put((batch, future))
-        return future
+        return self._grouped.submit(batch)
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group, events, stop = [first], first[0].usable, False
-            while events < self.max_events:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                group.append(item)
-                events += item[0].usable
-            self._commit(group)
-            if stop:
-                return
-
-    def _commit(self, group: list[tuple[CheckedBatch, concurrent.futures.Future]]) -> None:
-        try:
-            results = self.store.write([batch for batch, _ in group])
-        except Exception as exc:  # not acknowledged: every waiting request is told
-            for _, future in group:
-                future.set_exception(exc)
-            return
+    def _commit(self, batches: list[CheckedBatch]) -> list[Written]:
+        results = self.store.write(batches)
         if self.on_commit is not None:
             try:
                 self.on_commit(results)
             except Exception:
                 log.exception("the live state could not follow a commit")
-        for (_, future), result in zip(group, results, strict=True):
-            future.set_result(result)
+        return results
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer."""
-        self._queue.put(None)
-        self._thread.join()
+        self._grouped.close()

@@ -22,12 +22,11 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kefu.live.desk import LiveDesk
-from kefu.live.events import KINDS, EventChecker
+from kefu.live.events import KINDS, EventChecker, GroupCheck
 from kefu.live.store import EventStore, GroupCommit
 from kefu.live.tokens import Grant, find_token
 from kefu.rules.profile import load_profile
@@ -66,9 +65,10 @@ class _Service:
         self.desk = LiveDesk(profile, self.store, self.clock)
         self.desk.restore()  # the live state is the store's, after any restart
         self.commit = GroupCommit(self.store, on_commit=self.desk.follow)
-        self.checker = EventChecker(profile["timezone"])
+        self.check = GroupCheck(EventChecker(profile["timezone"]))
 
     def close(self) -> None:
+        self.check.close()
         self.commit.close()
         self.store.close()
 
@@ -158,7 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise _problem(
                 413, "body", f"{len(events)} events; at most {live.settings.max_events} a request"
             )
-        batch = await run_in_threadpool(live.checker.check, events)
+        batch = await asyncio.wrap_future(live.check.submit(events))
         others = sorted(batch.shops() - {held.shop_id})
         if others:
             raise _problem(
