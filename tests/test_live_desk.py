@@ -172,3 +172,56 @@ def test_live_figures_are_kefu_assess_over_the_stored_events(
                 for level in LEVELS:
                     assert_same_table(expected.figures[level], figures[level], f"{shop} {level}")
                 expected.assessment.close()
+
+
+def test_a_desk_that_ran_for_days_is_a_desk_formed_from_the_store():
+    """Across midnights the desk lets go of what T2 no longer reads: open rounds, refusal
+    runs and (without R6's same-day rule) rounds that a one-off run over today starts anew."""
+    from kefu.live.desk import LiveDesk
+    from kefu.live.events import EventChecker
+    from kefu.live.store import EventStore
+
+    def at(day: int, clock: str) -> str:
+        return f"2026-03-0{day} {clock}"
+
+    events = [
+        message_event("b1", "buyer", at(1, "10:00:00"), "m1"),
+        *(message_event("b1", "agent", at(1, f"10:0{n}:30"), f"m1-{n}", "a1") for n in range(1, 4)),
+        message_event("b2", "buyer", at(1, "11:00:00"), "m2"),
+        message_event("b3", "buyer", at(1, "12:00:00"), "m3"),
+        *(message_event("b1", "agent", at(5, f"10:0{n}:00"), f"m5-{n}", "a1") for n in range(2)),
+        message_event("b3", "buyer", at(5, "12:00:00"), "m5-3"),
+        message_event("b3", "agent", at(5, "12:00:30"), "m5-4", "a1"),
+    ]
+    for profile in ("taobao", "twcs"):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = EventStore(Path(tmp) / "live.db")
+            clock = Clock(dt.datetime(2026, 3, 1, 23, 0))
+            desk = LiveDesk(load_profile(profile), store, clock)
+            checker = EventChecker(load_profile(profile)["timezone"])
+            for event in events:  # the desk runs through the days, its clock with them
+                clock.now = max(
+                    clock.now, dt.datetime.fromisoformat(event["ts"]) + dt.timedelta(seconds=1)
+                )
+                desk.follow(store.write([checker.check([event])]))
+            fresh = LiveDesk(load_profile(profile), store, clock)
+            fresh.restore()
+            for ran, formed in zip(desk.rows("s1"), fresh.rows("s1"), strict=True):
+                assert sorted(ran, key=str) == sorted(formed, key=str), profile
+            assert [w.buyer_id for w in desk.waiting("s1")] == [
+                w.buyer_id for w in fresh.waiting("s1")
+            ], profile
+            store.close()
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def message_event(buyer: str, sender: str, ts: str, msg_id: str, agent: str | None = None) -> dict:
+    return {"kind": "message", "shop_id": "s1", "buyer_id": buyer, "sender": sender,
+            "agent_id": agent, "ts": ts, "msg_id": msg_id}  # fmt: skip

@@ -304,3 +304,52 @@ def test_requests_checked_together_get_what_each_would_alone():
         assert {t: r.to_pylist() for t, r in part.tables.items() if r.num_rows} == {
             t: r.to_pylist() for t, r in alone.tables.items() if r.num_rows
         }
+
+
+def test_events_the_store_or_the_parser_cannot_hold_are_4xx_not_500(live):
+    future = post(
+        live,
+        [message(1), message(2, ts="12345-01-01 10:00:00"), message(3, ts="2999-01-01 10:00:00")],
+    )
+    assert future.status_code == 200, future.text
+    assert [(r["index"], r["field"]) for r in future.json()["rejected"]] == [(1, "ts"), (2, "ts")]
+    assert "minutes from now" in future.json()["rejected"][1]["reason"]
+    surrogate = live.post(
+        "/v1/events",
+        content=b'[{"shop_id": "s1", "buyer_id": "b\\ud800", "sender": "buyer", "ts": "2024-03-01 10:00", "msg_id": "m9"}]',
+        headers={**auth(live.tokens["s1"]), "Content-Type": "application/json"},
+    )
+    assert surrogate.status_code == 422 and surrogate.json()["rejected"][0]["field"] == "buyer_id"
+    deep = live.post(
+        "/v1/events", content=b"[" * 20_000 + b"]" * 20_000, headers=auth(live.tokens["s1"])
+    )
+    assert deep.status_code == 400 and "nested" in deep.text
+    assert [r["msg_id"] for r in stored(live)] == ["m1"]
+
+
+def test_a_request_that_gives_up_does_not_stop_the_workers():
+    import threading
+
+    from kefu.live.grouping import Grouped
+
+    release = threading.Event()
+    grouped = Grouped(lambda items: [release.wait() and i for i in items], name="t")
+    first = grouped.submit(1)  # taken by the worker, which waits
+    second = grouped.submit(2)
+    assert second.cancel()  # its request went away while it queued
+    release.set()
+    assert first.result(timeout=5) == 1
+    assert grouped.submit(3).result(timeout=5) == 3  # the worker is still there
+    grouped.close()
+
+
+def test_a_token_names_its_shop_as_the_events_do(tmp_path):
+    con = connect(tmp_path / "live.db")
+    token = create_token(con, " cntaobao小米\u3000", ["ingest", "read"])
+    con.close()
+    with TestClient(create_app(Settings(store=tmp_path / "live.db"))) as client:
+        answer = client.post(
+            "/v1/events", json=[message(1, shop_id="cntaobao小米")], headers=auth(token)
+        )
+        assert answer.json()["stored"] == 1
+        assert client.get("/v1/shops/小米/events", headers=auth(token)).status_code == 200

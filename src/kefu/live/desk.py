@@ -19,6 +19,7 @@ over (``evict``): what it held cannot change a later round (R6 and P3 start afre
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from kefu.metrics.relations import INPUTS
 from kefu.rules.profile import Profile
 
 Key = tuple[str, str]  # (shop_id, buyer_id): a stream (R1)
+log = logging.getLogger("kefu.live")
 _MESSAGE = stored_columns("messages")
 
 
@@ -75,6 +77,7 @@ class LiveDesk:
         self._engine_lock = threading.Lock()  # the figures' DuckDB session
         self._streams: dict[Key, StreamRounds] = {}
         self._last: dict[Key, tuple] = {}  # the T3 key of the stream's last message
+        self._first: dict[Key, dt.datetime] = {}  # the first message the stream holds
         # Finished rounds since the history T2 reads (today's window and the day before).
         self._finished: dict[Key, list[Finished]] = {}
         self._last_reply: dict[tuple[str, str], dt.datetime] = {}  # (shop, agent) → ts
@@ -98,7 +101,17 @@ class LiveDesk:
         rows = [row for written in results for row in written.new.get("messages", [])]
         if rows:
             with self._lock:
-                self._apply(rows)
+                try:
+                    self._apply(rows)
+                except Exception:
+                    # The events are on disk: the state is formed from the store again.
+                    log.exception("the live desk could not follow a commit; rebuilding it")
+                    self._forget()
+                    self.restore()
+
+    def _forget(self) -> None:
+        for held in (self._streams, self._last, self._first, self._finished):
+            held.clear()
 
     def _apply(self, rows: list[tuple]) -> None:
         self._roll()
@@ -122,6 +135,7 @@ class LiveDesk:
         stream = self._streams.get(key)
         if stream is None:
             stream = self._streams[key] = StreamRounds(key[0], key[1], self.p)
+            self._first[key] = m["ts"]
         self._last[key] = m["order"]
         done = stream.add(m["sender"], m["ts"], m["agent_id"])
         if done:
@@ -131,9 +145,8 @@ class LiveDesk:
 
     def _replay(self, key: Key) -> None:
         """Form ``key``'s stream again from the store, in T3's order."""
-        self._streams.pop(key, None)
-        self._last.pop(key, None)
-        self._finished.pop(key, None)
+        for held in (self._streams, self._last, self._first, self._finished):
+            held.pop(key, None)
         rows = self.store.stream_messages(key[0], key[1], self.params.history_start)
         for m in sorted((_message(r) for r in rows), key=lambda m: m["order"]):
             self._add(key, m)
@@ -153,9 +166,15 @@ class LiveDesk:
                 self._finished[key] = kept
             else:
                 del self._finished[key]
-        for stream in self._streams.values():
+        for key, stream in list(self._streams.items()):
             stream.p = self.p
-            stream.prompts = [pr for pr in stream.prompts if pr["ts"] >= since]
+            if stream.last_ts is not None and stream.last_ts < since:
+                for held in (self._streams, self._last, self._first):
+                    held.pop(key, None)  # nothing the window reads (T2)
+            elif self._first.get(key, since) < since:
+                # It holds messages from before the history T2 reads: formed again from
+                # the store's, as a one-off run over today would form it.
+                self._replay(key)
         self.evict()
 
     def evict(self) -> int:
@@ -172,8 +191,8 @@ class LiveDesk:
                  or (start - s.last_human_ts).total_seconds() > self.p["consultation_gap_s"])
         ]  # fmt: skip
         for key in gone:
-            del self._streams[key]
-            self._last.pop(key, None)
+            for held in (self._streams, self._last, self._first):
+                held.pop(key, None)
         return len(gone)
 
     # -- what the desk shows ---------------------------------------------------------
@@ -218,17 +237,16 @@ class LiveDesk:
         by today's window."""
         with self._lock:
             self._roll()
+            p = self.p
             rounds: list[dict[str, Any]] = []
             prompts: list[dict[str, Any]] = []
             for key, stream in self._streams.items():
-                if key[0] != shop_id:
-                    continue
-                rounds += stream.open_rows(self.p)
-                prompts += stream.prompts
-            for key, finished in self._finished.items():
                 if key[0] == shop_id:
-                    rounds += [f.row(self.p) for f in finished]
-        return rounds, prompts
+                    rounds += stream.open_rows(p)  # still changing: judged under the lock
+                    prompts += [dict(pr) for pr in stream.prompts]
+            finished = [f for key, fs in self._finished.items() if key[0] == shop_id for f in fs]
+        # A finished round no longer changes: judged without holding up the commits.
+        return rounds + [f.row(p) for f in finished], prompts
 
     def figures(self, shop_id: str) -> dict[str, pa.Table]:
         """Today's figures of the shop at every level, by the batch engine's queries."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import datetime as dt
 import json
 import threading
 from dataclasses import dataclass, field
@@ -87,6 +88,22 @@ class CheckedBatch:
         """Every shop the usable events name."""
         return {s for t in self.tables.values() for s in t.column("shop_id").to_pylist()}
 
+    def reject_after(self, limit: dt.datetime, reason: str) -> None:
+        """Move the usable events timed after ``limit`` to the rejected ones (``ts``)."""
+        for table, rows in list(self.tables.items()):
+            late = pc.fill_null(
+                pc.greater(rows.column("ts"), pa.scalar(limit, pa.timestamp("us"))), False
+            )
+            if not pc.any(late).as_py():
+                continue
+            gone = rows.filter(late)
+            for index, msg_id in zip(
+                gone["index"].to_pylist(), gone["msg_id"].to_pylist(), strict=True
+            ):
+                self.rejected.append(Rejected(index, msg_id, "ts", reason))
+            self.tables[table] = rows.filter(pc.invert(late))
+        self.rejected.sort(key=lambda r: r.index)
+
     def split(self, sizes: list[int]) -> list[CheckedBatch]:
         """The batches of requests of ``sizes`` events checked here together, each with
         its own indexes again."""
@@ -121,6 +138,28 @@ def _kind(event: dict[str, Any]) -> str | None:
     if "sender" in event:
         return "message"
     return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def canonical_shop(shop_id: str) -> str | None:
+    """``shop_id`` as the loader reads it (trimmed, without a site prefix: R1's stream
+    key), or None if it is blank: what a token names, so it matches the events.
+
+    >>> canonical_shop(" cntaobao小米\u3000")
+    '小米'
+    """
+    probe = {"kind": "refusal", "shop_id": shop_id, "buyer_id": "-", "ts": "2000-01-01",
+             "msg_id": "-"}  # fmt: skip
+    batch = EventChecker("UTC").check([probe])
+    rows = batch.tables.get("refusals")
+    return rows.column("shop_id")[0].as_py() if rows is not None and rows.num_rows else None
 
 
 def _raw(value: Any) -> str | None:
@@ -179,6 +218,8 @@ class EventChecker:
         for name, value in event.items():
             if isinstance(value, dict | list):
                 return Rejected(index, msg_id, name, "not a single value")
+            if isinstance(value, str) and not _encodable(value):
+                return Rejected(index, None, name, "not valid Unicode (a lone surrogate)")
         return None
 
     def _check_table(

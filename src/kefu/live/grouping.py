@@ -75,10 +75,10 @@ class Grouped(Generic[T, R]):
             results = self.handle([item for item, _ in group])
         except Exception as exc:
             for _, future in group:
-                future.set_exception(exc)
+                _settle(future, exception=exc)
             return
         for (_, future), result in zip(group, results, strict=True):
-            future.set_result(result)
+            _settle(future, result=result)
 
     def close(self) -> None:
         """Handle what is queued, then stop the workers."""
@@ -86,3 +86,19 @@ class Grouped(Generic[T, R]):
             self._queue.put(None)
         for thread in self._threads:
             thread.join()
+
+
+def _settle(
+    future: concurrent.futures.Future[R],
+    result: R | None = None,
+    exception: BaseException | None = None,
+) -> None:
+    """Resolve ``future`` unless its request gave up waiting (a cancelled request: a
+    client that hung up): a worker must outlive any one request."""
+    try:
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+    except concurrent.futures.InvalidStateError:
+        pass  # cancelled meanwhile: nobody waits for it

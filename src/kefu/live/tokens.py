@@ -44,18 +44,22 @@ def _hash(token: str) -> str:
 
 
 def create_token(con: sqlite3.Connection, shop_id: str, scopes: list[str]) -> str:
-    """A new token for ``shop_id`` with ``scopes``; returned once, stored hashed."""
+    """A new token for ``shop_id`` with ``scopes``; returned once, stored hashed. The shop
+    is read as the loader reads an event's (``cntaobao小米`` is ``小米``)."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}; got {', '.join(unknown)}")
-    if not shop_id.strip():
+    from kefu.live.events import canonical_shop
+
+    shop = canonical_shop(shop_id)
+    if shop is None:
         raise ValueError("shop must not be blank")
     token = "kefu_" + secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     con.execute(_TABLE)
     con.execute(
         "INSERT INTO tokens VALUES (?, ?, ?, ?)",
-        [_hash(token), shop_id.strip(), ",".join(sorted(set(scopes))), now],
+        [_hash(token), shop, ",".join(sorted(set(scopes))), now],
     )
     return token
 

@@ -34,6 +34,8 @@ from kefu.rules.profile import load_profile
 #: A request's body and events are bounded: a client sends more in several requests.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_EVENTS = 10_000
+#: How far ahead of the service's clock an event's time may be (clocks differ a little).
+FUTURE_MARGIN = dt.timedelta(minutes=5)
 
 
 def local_clock(zone: str) -> Callable[[], dt.datetime]:
@@ -159,6 +161,9 @@ def create_app(settings: Settings) -> FastAPI:
                 413, "body", f"{len(events)} events; at most {live.settings.max_events} a request"
             )
         batch = await asyncio.wrap_future(live.check.submit(events))
+        # An event from the future cannot have happened: a clock or a field is wrong.
+        minutes = int(FUTURE_MARGIN.total_seconds() // 60)
+        batch.reject_after(live.clock() + FUTURE_MARGIN, f"more than {minutes} minutes from now")
         others = sorted(batch.shops() - {held.shop_id})
         if others:
             raise _problem(
@@ -239,6 +244,8 @@ def _events(body: bytes, content_type: str) -> list[Any]:
     if "ndjson" not in content_type and "jsonl" not in content_type:
         try:
             value = json.loads(text)
+        except RecursionError:
+            raise _problem(400, "body", "nested too deeply") from None
         except json.JSONDecodeError as exc:
             if "\n" not in text.strip():
                 raise _problem(400, "body", f"not JSON: {exc.msg} at {exc.pos}") from None
@@ -251,6 +258,8 @@ def _events(body: bytes, content_type: str) -> list[Any]:
         if line.strip():
             try:
                 events.append(json.loads(line))
+            except RecursionError:
+                raise _problem(400, "body", f"line {line_no} is nested too deeply") from None
             except json.JSONDecodeError as exc:
                 reason = f"line {line_no} is not JSON: {exc.msg}"
                 raise _problem(400, "body", reason) from None
