@@ -326,6 +326,12 @@ def _value_expr(
     raise AssertionError(col.kind)
 
 
+def id_value_sql(raw: str) -> str:
+    """SQL: the canonical value of a text id (``msg_id``: trimmed, NULL when blank), for a
+    reader that needs one outside a staged table (the live checks' ids of every kind)."""
+    return _value_expr(Column("msg_id", "id"), raw, "VARCHAR", "UTC")
+
+
 #: Integer types a canonical integer column takes as they are (UBIGINT may not fit).
 INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
 

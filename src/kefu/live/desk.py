@@ -40,6 +40,8 @@ from kefu.rules.profile import Profile
 
 Key = tuple[str, str]  # (shop_id, buyer_id): a stream (R1)
 log = logging.getLogger("kefu.live")
+#: The audit relations the desk forms itself and gives the batch engine's assessment.
+GIVEN = ("rounds", "refusal_prompts")
 _MESSAGE = stored_columns("messages")
 
 
@@ -85,6 +87,7 @@ class LiveDesk:
         self.params = Params(self.day_profile, self.day + dt.timedelta(days=1))
         self.p: dict[str, Any] = dict(self.params.values())
         self.engine = DuckDBEngine(memory_limit="512MB", threads=1)
+        self._schemas: dict[str, pa.Schema] | None = None  # of GIVEN, read once
 
     # -- following the store ---------------------------------------------------------
     def restore(self) -> int:
@@ -252,7 +255,11 @@ class LiveDesk:
         """Today's figures of the shop at every level, by the batch engine's queries."""
         rounds, prompts = self.rows(shop_id)
         with self._engine_lock:
-            return _figures(self.engine, self.params, self.store, shop_id, rounds, prompts)
+            if self._schemas is None:
+                self._schemas = given_schemas(self.engine, self.params)
+            return _figures(
+                self.engine, self._schemas, self.params, self.store, shop_id, rounds, prompts
+            )
 
 
 def _message(row: tuple) -> dict[str, Any]:
@@ -265,6 +272,7 @@ def _message(row: tuple) -> dict[str, Any]:
 
 def _figures(
     engine: DuckDBEngine,
+    schemas: dict[str, pa.Schema],
     p: Params,
     store: EventStore,
     shop_id: str,
@@ -273,29 +281,22 @@ def _figures(
 ) -> dict[str, pa.Table]:
     """Every level's figures from the live rows and the shop's stored ratings and clicks."""
     for table in INPUTS:
-        engine.materialize(f"live_{table}", empty_table_sql(table))
+        if table != "messages":
+            engine.materialize(f"live_{table}", empty_table_sql(table))
     # The shop level lists every shop with messages, rounds or not: the shop is one.
-    nulls = ", ".join(
-        f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in TABLES["messages"] if c.name != "shop_id"
-    )
-    engine.materialize(
-        "live_messages",
-        f"SELECT {sql_str(shop_id)} AS shop_id, {nulls}, 0 AS file_no, CAST(0 AS BIGINT) AS row_no",
-    )
+    shop = sql_str(shop_id)
+    row = _canonical("messages", lambda c: shop if c == "shop_id" else "NULL", row_no="0")
+    engine.materialize("live_messages", f"SELECT {row}")
     since = p.history_start - dt.timedelta(days=1)  # S3's 24 hours reach before the window
     for table in ("ratings", "refusals"):
         stored = store.rows(table, shop_id, since)
         if stored.num_rows:
             engine.register(f"live_{table}_rows", stored)
-            engine.materialize(
-                f"live_{table}", f"SELECT {', '.join(_canonical(table))} FROM live_{table}_rows"
-            )
-    shape = Assessment(engine, p, tables={t: f"live_{t}" for t in INPUTS})
+            columns = _canonical(table, lambda c: c, row_no="arrival")
+            engine.materialize(f"live_{table}", f"SELECT {columns} FROM live_{table}_rows")
     for name, rows in (("rounds", rounds), ("refusal_prompts", prompts)):
-        schema = shape.query(f"SELECT * FROM {name} WHERE FALSE").schema
-        engine.register(f"live_{name}", pa.Table.from_pylist(rows, schema=schema))
-    shape.close()
-    given = {"rounds": "live_rounds", "refusal_prompts": "live_refusal_prompts"}
+        engine.register(f"live_{name}", pa.Table.from_pylist(rows, schema=schemas[name]))
+    given = {name: f"live_{name}" for name in GIVEN}
     assessment = Assessment(engine, p, tables={t: f"live_{t}" for t in INPUTS}, given=given)
     try:
         return {level: assessment.figures(level) for level in LEVELS}
@@ -303,7 +304,22 @@ def _figures(
         assessment.close()
 
 
-def _canonical(table: str) -> list[str]:
-    """SQL: a stored row's columns as the canonical table has them, with its provenance."""
-    cols = [f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in TABLES[table]]
-    return [*cols, "CAST(0 AS INTEGER) AS file_no", "CAST(arrival AS BIGINT) AS row_no"]
+def _canonical(table: str, value: Callable[[str], str], row_no: str) -> str:
+    """SQL: a select list of ``table``'s canonical columns (``value`` of each name, cast to
+    its type) and its provenance (``row_no``; one file)."""
+    cols = [f"CAST({value(c.name)} AS {c.sql_type}) AS {c.name}" for c in TABLES[table]]
+    return ", ".join(
+        [*cols, "CAST(0 AS INTEGER) AS file_no", f"CAST({row_no} AS BIGINT) AS row_no"]
+    )
+
+
+def given_schemas(engine: DuckDBEngine, p: Params) -> dict[str, pa.Schema]:
+    """The Arrow schemas of the relations the desk gives an assessment (``GIVEN``): the
+    batch templates' own, read once from an assessment of empty inputs."""
+    for table in INPUTS:
+        engine.materialize(f"empty_{table}", empty_table_sql(table))
+    shape = Assessment(engine, p, tables={t: f"empty_{t}" for t in INPUTS})
+    try:
+        return {name: shape.query(f"SELECT * FROM {name} WHERE FALSE").schema for name in GIVEN}
+    finally:
+        shape.close()

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu.engine.duckdb import DuckDBEngine
-from kefu.io.load import stage_relation
+from kefu.io.load import id_value_sql, stage_relation
 from kefu.io.schema import TABLES
 from kefu.live.grouping import Grouped
 
@@ -246,7 +246,7 @@ class EventChecker:
                 engine, table, name, columns, 0, 1, self.timezone, None, self.sender_map, "event"
             )
             # The loader's id rule for msg_id too (a rating's or refusal's is not canonical).
-            msg_id = "NULLIF(trim(CAST(r.msg_id AS VARCHAR)), '')"
+            msg_id = id_value_sql("r.msg_id")
             canonical = ", ".join(f"s.{c}" for c in columns if c != "msg_id")
             made[table] = f"""
                 SELECT {canonical}, {msg_id} AS msg_id, s.row_no, s._field, s._reason

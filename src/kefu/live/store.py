@@ -208,8 +208,7 @@ class EventStore:
             "ORDER BY arrival LIMIT ?",
             [shop_id, after, limit],
         )
-        rows = cursor.fetchall()
-        return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+        return _table(cursor, columns)
 
     def messages_since(self, since: dt.datetime) -> list[tuple]:
         """Every stored message from ``since`` on, as ``(arrival, *stored_columns)``."""
@@ -233,11 +232,16 @@ class EventStore:
             f"SELECT {', '.join(columns)} FROM {table} WHERE shop_id = ? AND ts >= ?",
             [shop_id, _value(since)],
         )
-        found = cursor.fetchall()
-        return pa.table({c: [r[i] for r in found] for i, c in enumerate(columns)})
+        return _table(cursor, columns)
 
     def close(self) -> None:
         self._writer.close()
+
+
+def _table(cursor: sqlite3.Cursor, columns: list[str]) -> pa.Table:
+    """A query's rows as an Arrow table of ``columns``."""
+    rows = cursor.fetchall()
+    return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
 
 
 def _conflict(index: int, msg_id: str, differ: list[str]) -> Rejected:
