@@ -96,6 +96,10 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Live chat events in; waiting buyers, figures and warnings out.",
         version="1",
         lifespan=lifespan,
+        # FastAPI's documentation pages load their JavaScript from a CDN, and kefu's pages
+        # work offline: the OpenAPI description is served, its pages are not.
+        docs_url=None,
+        redoc_url=None,
     )
     bearer = HTTPBearer(auto_error=False, description="A shop's token: kefu token create")
 

@@ -37,7 +37,9 @@ def serve_cmd(
         load_profile(profile)  # a bad profile is one line, before the server starts
         app = create_app(Settings(store=store, profile=profile))
     err.print(f"kefu live on http://{host}:{port} · store {store} · profile {profile}")
-    err.print(f"[dim]API: http://{host}:{port}/docs · a token: kefu token create --shop S[/]")
+    err.print(
+        f"[dim]API: http://{host}:{port}/openapi.json · a token: kefu token create --shop S[/]"
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
